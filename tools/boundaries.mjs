@@ -1,0 +1,28 @@
+// Module boundaries of the house (ARCHITECTURE §6), enforced by the lint:
+//  - protocol/engine libraries (every lib but runtime and testing) import no NestJS, no gRPC, and only
+//    *types* from the NATS client: they are pure and tested byte for byte;
+//  - nothing imports an app, and apps never import other apps.
+const noApps = [
+  { group: ['@dominion/app-*', '**/apps/**'], message: 'apps are leaves: nothing imports an app (ARCHITECTURE §6)' },
+];
+const framework = [
+  { group: ['@nestjs/*', 'rxjs', 'rxjs/*'], message: 'protocol and engine libraries import no NestJS (ARCHITECTURE §6)' },
+  { group: ['@grpc/*'], message: 'protocol and engine libraries do no network I/O; gRPC wiring lives in apps and libs/runtime' },
+  { group: ['@dominion/runtime', '@dominion/testing'], message: 'pure libraries do not depend on the runtime' },
+  { group: ['@nats-io/*'], allowTypeImports: true, message: 'pure libraries may only take NATS types, never open connections' },
+  { group: ['node:net', 'node:dgram', 'node:http', 'node:http2', 'net', 'dgram', 'http', 'http2'], message: 'pure libraries do no network I/O' },
+];
+const pureLibs = ['libs/*/src/**/*.ts'];
+const impureLibs = ['libs/runtime/**/*.ts', 'libs/testing/**/*.ts'];
+
+export const boundaryRules = [
+  {
+    files: ['**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: noApps }] },
+  },
+  {
+    files: pureLibs,
+    ignores: [...impureLibs, '**/*.spec.ts', 'libs/*/test/**'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [...noApps, ...framework] }] },
+  },
+];
