@@ -29,5 +29,16 @@ module.exports = function preset(projectDir) {
       ],
     },
     testTimeout: 30000,
+    // A leaked handle after a failure must not hang CI for its whole budget.
+    forceExit: true,
+  };
+};
+
+/** Benchmarks run through the same transform: `<project>/bench/*.bench.ts`, one at a time, never in CI. */
+module.exports.bench = function benchPreset(projectDir) {
+  return {
+    ...module.exports(projectDir),
+    testMatch: ['<rootDir>/bench/**/*.bench.ts'],
+    testTimeout: 600000,
   };
 };

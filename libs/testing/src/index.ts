@@ -1,3 +1,4 @@
 export * from './nats-server.js';
 export * from './net.js';
 export * from './tmp.js';
+export * from './bench.js';

@@ -1,0 +1,116 @@
+// JSON request/reply over NATS with errors in headers. Used for hypercalls and the toolstack API; the hot
+// paths (event channels, XenStore) use raw bytes instead.
+import { headers as natsHeaders, type Msg, type MsgHdrs } from '@nats-io/nats-core';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { isXenErrno } from '@dominion/abi';
+import { BusError, errnoOf, messageOf, XEN_ERRNO_HEADER } from './errors.js';
+import { callerOf } from './subjects.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export interface BusRequestOptions {
+  timeoutMs?: number;
+}
+
+export function encodeJson(v: unknown): Uint8Array {
+  return v === undefined ? new Uint8Array(0) : enc.encode(JSON.stringify(v));
+}
+
+export function decodeJson(data: Uint8Array, where: string): unknown {
+  if (data.length === 0) return undefined;
+  try {
+    return JSON.parse(dec.decode(data)) as unknown;
+  } catch (e) {
+    throw new BusError('EINVAL', `${where}: body is not valid JSON (${messageOf(e)})`);
+  }
+}
+
+/** The error an error reply carries, or undefined for a success. */
+export function errorOfReply(m: Pick<Msg, 'headers' | 'data'>, subject: string): BusError | undefined {
+  const errno = m.headers?.get(XEN_ERRNO_HEADER);
+  if (!errno) return undefined;
+  const kind = isXenErrno(errno) ? errno : 'EIO';
+  return new BusError(kind, dec.decode(m.data) || `${subject}: ${errno}`);
+}
+
+export function errorHeaders(e: unknown): { hdrs: MsgHdrs; body: Uint8Array } {
+  const hdrs = natsHeaders();
+  hdrs.set(XEN_ERRNO_HEADER, errnoOf(e));
+  return { hdrs, body: enc.encode(messageOf(e)) };
+}
+
+/** Requests `subject` with a JSON body; resolves the JSON reply or throws the BusError the reply carries. */
+export async function busRequest<T>(
+  nc: NatsConnection,
+  subject: string,
+  body?: unknown,
+  opts: BusRequestOptions = {},
+): Promise<T> {
+  let reply: Msg;
+  try {
+    reply = await nc.request(subject, encodeJson(body), { timeout: opts.timeoutMs ?? 5000 });
+  } catch (e) {
+    throw transportError(e, subject);
+  }
+  const err = errorOfReply(reply, subject);
+  if (err) throw err;
+  return decodeJson(reply.data, subject) as T;
+}
+
+/** Maps a NATS client failure (no responders, timeout, permission) onto an errno. */
+export function transportError(e: unknown, subject: string): BusError {
+  const name = (e as { name?: string } | null)?.name ?? '';
+  const msg = messageOf(e);
+  if (name === 'NoRespondersError' || /no responders/i.test(msg))
+    return new BusError('ECONNREFUSED', `${subject}: no service is listening`);
+  if (name === 'TimeoutError' || /timeout/i.test(msg)) return new BusError('ETIMEDOUT', `${subject}: request timed out`);
+  if (name === 'PermissionViolationError' || /permission/i.test(msg))
+    return new BusError('EACCES', `${subject}: not permitted (${msg})`);
+  return new BusError('EIO', `${subject}: ${msg}`);
+}
+
+export interface ServeContext {
+  subject: string;
+  /** The caller's domid, from the subject (what NATS permissions vouch for). */
+  caller: number;
+  headers?: MsgHdrs;
+}
+
+export type BusHandler = (body: unknown, ctx: ServeContext) => unknown;
+
+export interface BusServeOptions {
+  queue?: string;
+  /** Called for failures that are not the caller's fault (kind EIO), for logging. */
+  onInternalError?: (e: unknown, subject: string) => void;
+}
+
+/**
+ * Serves JSON requests on `subject` (wildcards allowed). A handler's thrown error travels back as headers; a
+ * malformed request fails that request only.
+ */
+export function busServe(nc: NatsConnection, subject: string, handler: BusHandler, opts: BusServeOptions = {}): Subscription {
+  return nc.subscribe(subject, {
+    queue: opts.queue,
+    callback: (err, m) => {
+      if (err) return;
+      void answer(m, handler, opts);
+    },
+  });
+}
+
+async function answer(m: Msg, handler: BusHandler, opts: BusServeOptions): Promise<void> {
+  try {
+    const caller = callerOf(m.subject);
+    if (caller === undefined) throw new BusError('EINVAL', `${m.subject}: subject carries no caller domid`);
+    const body = decodeJson(m.data, m.subject);
+    const result = await handler(body, { subject: m.subject, caller, headers: m.headers });
+    if (m.reply) m.respond(encodeJson(result));
+  } catch (e) {
+    if (errnoOf(e) === 'EIO') opts.onInternalError?.(e, m.subject);
+    if (m.reply) {
+      const { hdrs, body } = errorHeaders(e);
+      m.respond(body, { headers: hdrs });
+    }
+  }
+}

@@ -1,0 +1,36 @@
+// The subject scheme of ARCHITECTURE §2. Every subject a domain publishes on carries its own domid, so that
+// per-domain NATS permissions (operator/JWT mode) make identity unforgeable.
+import { isDomId, type DomId } from '@dominion/abi';
+
+export const subjects = {
+  /** A hypercall `op` made by `caller` (request/reply to the hypervisor). */
+  hv: (caller: DomId, op: string) => `xen.hv.${caller}.${op}`,
+  /** What the hypervisor subscribes to for `op`, from any caller. */
+  hvAny: (op: string) => `xen.hv.*.${op}`,
+  /** An event-channel notification from `src` to port `port` of `dst`. */
+  evtchn: (dst: DomId, port: number, src: DomId) => `xen.evtchn.${dst}.${port}.${src}`,
+  /** Everything addressed to `dst`'s event channels. */
+  evtchnInbox: (dst: DomId) => `xen.evtchn.${dst}.>`,
+  /** XenStore requests from `caller`. */
+  xs: (caller: DomId) => `xen.xs.${caller}`,
+  xsAny: () => 'xen.xs.*',
+  /** XenStore watch events for `domid`, per session. */
+  xsWatch: (domid: DomId, session?: string) => (session ? `xen.xs.watch.${domid}.${session}` : `xen.xs.watch.${domid}`),
+  /** VIRQs raised by the hypervisor to `domid`. */
+  virq: (domid: DomId) => `xen.virq.${domid}`,
+  console: (domid: DomId, dir: 'out' | 'in') => `xen.console.${domid}.${dir}`,
+  /** The toolstack API (dom0) called by `caller`. */
+  toolstack: (caller: DomId, verb: string) => `xen.toolstack.${caller}.${verb}`,
+  toolstackAny: (verb: string) => `xen.toolstack.*.${verb}`,
+} as const;
+
+/**
+ * The caller's domid from a subject of the form `xen.<area>.<caller>.…` (token 3). The caller is taken from the
+ * subject, never from a message body: the subject is what NATS permissions vouch for.
+ */
+export function callerOf(subject: string): DomId | undefined {
+  const tok = subject.split('.')[2];
+  if (tok === undefined || !/^(0|[1-9][0-9]{0,4})$/.test(tok)) return undefined;
+  const n = Number(tok);
+  return isDomId(n) ? n : undefined;
+}

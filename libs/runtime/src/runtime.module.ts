@@ -1,0 +1,55 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { loadDomainConfig, type DomainConfig } from './config.js';
+import { Health } from './health.js';
+import { createLogger, type Logger } from './logger.js';
+import { connectBus } from './nats.js';
+import { DOMAIN_CONFIG, LOGGER, NATS_CONNECTION } from './tokens.js';
+
+export interface RuntimeOptions {
+  service: string;
+  /** Overrides of the environment-derived config (tests). */
+  config?: Partial<DomainConfig>;
+  /** Environment to read instead of process.env (tests). */
+  env?: Record<string, string | undefined>;
+}
+
+/** Owns the process-wide resources: closes the bus and the health endpoint on shutdown. */
+class RuntimeLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(DOMAIN_CONFIG) private readonly cfg: DomainConfig,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly log: Logger,
+    private readonly health: Health,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.health.register('nats', () => !this.nc.isClosed());
+    if (this.cfg.healthPort !== undefined) await this.health.listen(this.cfg.healthPort);
+    this.log.info({ nats: this.cfg.natsUrl }, `${this.cfg.service} connected to the bus`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.health.close();
+    if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+/** The module every domain service imports: config, logger, bus connection, health. */
+@Global()
+@Module({})
+export class RuntimeModule {
+  static forRoot(opts: RuntimeOptions): DynamicModule {
+    return {
+      module: RuntimeModule,
+      providers: [
+        { provide: DOMAIN_CONFIG, useFactory: () => ({ ...loadDomainConfig(opts.service, opts.env), ...opts.config }) },
+        { provide: LOGGER, useFactory: (cfg: DomainConfig) => createLogger(cfg), inject: [DOMAIN_CONFIG] },
+        { provide: NATS_CONNECTION, useFactory: (cfg: DomainConfig) => connectBus(cfg), inject: [DOMAIN_CONFIG] },
+        Health,
+        RuntimeLifecycle,
+      ],
+      exports: [DOMAIN_CONFIG, LOGGER, NATS_CONNECTION, Health],
+    };
+  }
+}
