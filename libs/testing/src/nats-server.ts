@@ -20,13 +20,15 @@ export function natsServerPath(): string {
 export interface StartNatsOptions {
   /** Extra arguments, e.g. ['-c', configFile]. */
   args?: string[];
+  /** Port to listen on; default (and 0) = a random free port. */
+  port?: number;
   /** When a config file sets the listen address itself. */
   noDefaultListen?: boolean;
   timeoutMs?: number;
 }
 
 export async function startNatsServer(opts: StartNatsOptions = {}): Promise<NatsServerHandle> {
-  const listen = opts.noDefaultListen ? [] : ['-a', '127.0.0.1', '-p', '-1'];
+  const listen = opts.noDefaultListen ? [] : ['-a', '127.0.0.1', '-p', String(opts.port || -1)];
   const child = spawn(natsServerPath(), [...listen, '-m', '0', ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

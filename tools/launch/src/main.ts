@@ -1,0 +1,66 @@
+// `npm start`: the whole system on one machine. Starts nats-server on loopback, then the hypervisor and dom0,
+// waits until each is ready, prints where to look, and stops everything on Ctrl-C.
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startNatsServer, type NatsServerHandle } from '@dominion/testing';
+import { ServiceProcess } from './child.js';
+import { coreServices } from './services.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const smoke = process.argv.includes('--smoke'); // start, check readiness, stop: used by the launcher's test
+
+async function main(): Promise<void> {
+  const stateDir = resolve(process.env.DOMINION_HOME ?? join(root, 'var', 'run'));
+  mkdirSync(stateDir, { recursive: true });
+  const port = Number(process.env.DOMINION_NATS_PORT ?? 4222);
+  let nats: NatsServerHandle;
+  try {
+    nats = await startNatsServer({ port });
+  } catch (e) {
+    console.error(`launcher: could not start nats-server on 127.0.0.1:${port}: ${(e as Error).message}`);
+    console.error('launcher: set DOMINION_NATS_PORT to another port (or 0 for any free port)');
+    process.exit(1);
+  }
+  const services = coreServices(stateDir).map(
+    (s) => new ServiceProcess(s, root, { DOMINION_NATS_URL: nats.url }, (l) => console.log(l)),
+  );
+  let stopping = false;
+  const stopAll = async (code: number): Promise<never> => {
+    stopping = true;
+    for (const s of [...services].reverse()) await s.stop();
+    await nats.stop();
+    process.exit(code);
+  };
+  for (const s of services) {
+    s.onExit = (code, signal) => {
+      if (stopping) return;
+      console.error(`launcher: ${s.spec.name} exited (${signal ?? code}); stopping the system`);
+      void stopAll(1);
+    };
+    await s.start();
+    await s.waitReady();
+    console.log(`launcher: ${s.spec.name} is ready`);
+  }
+  const xsPath = services.find((s) => s.spec.name === 'dom0')?.spec.env.XENSTORED_PATH;
+  console.log(
+    [
+      '',
+      'Dominion is up.',
+      `  bus (NATS)     ${nats.url}`,
+      `  xenstored      XENSTORED_PATH=${xsPath}`,
+      `  try            XENSTORED_PATH=${xsPath} xenstore-ls /local/domain`,
+      `  state          ${stateDir}`,
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+  if (smoke) return stopAll(0);
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+}
+
+void main().catch((e: unknown) => {
+  console.error(`launcher: ${(e as Error).message}`);
+  process.exit(1);
+});
