@@ -1,1 +1,4 @@
-export {};
+import { bootstrapDomain } from '@dominion/runtime';
+import { AppModule } from './app.module.js';
+
+await bootstrapDomain('hypervisor', AppModule);

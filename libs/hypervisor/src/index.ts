@@ -1,1 +1,16 @@
-export {};
+export * from './errors.js';
+export * from './clock.js';
+export * from './domid-allocator.js';
+export * from './domain-info.js';
+export * from './state-string.js';
+export * from './liveness.js';
+export * from './dmesg.js';
+export * from './host.js';
+export * from './config.js';
+export * from './effects.js';
+export * from './hypercalls.js';
+export { evtchnStatusOf, virqType, NR_VIRQS, type VirqType } from './evtchn-table.js';
+export * from './hypervisor.js';
+export * from './subjects.js';
+export * from './client.js';
+export * from './serve.js';

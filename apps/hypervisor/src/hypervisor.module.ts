@@ -1,0 +1,37 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { cpus, totalmem } from 'node:os';
+import { Hypervisor, hypervisorConfigFromEnv, type HypervisorConfig } from '@dominion/hypervisor';
+import { RuntimeModule } from '@dominion/runtime';
+import { HypervisorService } from './hypervisor.service.js';
+import { HYPERVISOR_CONFIG } from './tokens.js';
+
+export interface HypervisorModuleOptions {
+  /** Environment to read instead of process.env (tests). */
+  env?: Record<string, string | undefined>;
+}
+
+/** The hypervisor service: the engine from libs/hypervisor served on the bus. */
+@Module({})
+export class HypervisorModule {
+  static forRoot(opts: HypervisorModuleOptions = {}): DynamicModule {
+    const env = opts.env ?? process.env;
+    return {
+      module: HypervisorModule,
+      imports: [RuntimeModule.forRoot({ service: 'hypervisor', env })],
+      providers: [
+        {
+          provide: HYPERVISOR_CONFIG,
+          useFactory: (): HypervisorConfig =>
+            hypervisorConfigFromEnv(env, { totalMemBytes: totalmem(), cpus: cpus().length }),
+        },
+        {
+          provide: Hypervisor,
+          useFactory: (cfg: HypervisorConfig) => new Hypervisor({ host: cfg.host, liveness: cfg.liveness }),
+          inject: [HYPERVISOR_CONFIG],
+        },
+        HypervisorService,
+      ],
+      exports: [Hypervisor],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Hypervisor, serveHypervisor, type HypervisorConfig, type HypervisorServer } from '@dominion/hypervisor';
+import { Health, LOGGER, NATS_CONNECTION, type Logger } from '@dominion/runtime';
+import { HYPERVISOR_CONFIG } from './tokens.js';
+
+/**
+ * Serves every hypercall on `xen.hv.*.<op>` and runs the liveness tick; publishes the engine's effects:
+ * VIRQs on `xen.virq.<domid>`, port-state changes on `xen.evtchn.<dom>.ctl` (to the port's owner, before the
+ * reply), EVTCHNOP_send events on `xen.evtchn.<dst>.<port>.<src>`. Console-ring lines also go to the log.
+ */
+@Injectable()
+export class HypervisorService implements OnApplicationBootstrap, OnModuleDestroy {
+  private server?: HypervisorServer;
+
+  constructor(
+    private readonly engine: Hypervisor,
+    @Inject(HYPERVISOR_CONFIG) private readonly cfg: HypervisorConfig,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly log: Logger,
+    private readonly health: Health,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.server = serveHypervisor(this.nc, this.engine, {
+      tickMs: this.cfg.tickMs,
+      onLog: (line) => this.log.info({ dmesg: true }, line),
+      onInternalError: (e, subject) => this.log.error({ err: e, subject }, 'hypercall failed internally'),
+    });
+    this.health.register('hypervisor', () => this.server !== undefined);
+    const { host, liveness } = this.cfg;
+    this.log.info(
+      { cpus: host.nrCpus, memoryKiB: host.totalMemoryKiB, beatMs: liveness.beatMs, deadlineMs: liveness.deadlineMs },
+      'hypervisor serving hypercalls',
+    );
+  }
+
+  onModuleDestroy(): void {
+    this.server?.close();
+    this.server = undefined;
+  }
+}

@@ -1,0 +1,1 @@
+export const HYPERVISOR_CONFIG = Symbol('HYPERVISOR_CONFIG');
