@@ -1,10 +1,11 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { HypervisorClient } from '@dominion/hypervisor';
 import { loadDomainConfig, type DomainConfig } from './config.js';
 import { Health } from './health.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectBus } from './nats.js';
-import { DOMAIN_CONFIG, LOGGER, NATS_CONNECTION } from './tokens.js';
+import { DOMAIN_CONFIG, LOGGER, NATS_CONNECTION, RUNTIME_OPTIONS } from './tokens.js';
 
 export interface RuntimeOptions {
   service: string;
@@ -12,6 +13,11 @@ export interface RuntimeOptions {
   config?: Partial<DomainConfig>;
   /** Environment to read instead of process.env (tests). */
   env?: Record<string, string | undefined>;
+  /**
+   * Report liveness and CPU time to the hypervisor (default: yes, when the service has a domid). Without
+   * beats the hypervisor cannot tell a hung domain from an idle one.
+   */
+  heartbeat?: boolean;
 }
 
 /** Owns the process-wide resources: closes the bus and the health endpoint on shutdown. */
@@ -20,16 +26,26 @@ class RuntimeLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(DOMAIN_CONFIG) private readonly cfg: DomainConfig,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly log: Logger,
+    @Inject(RUNTIME_OPTIONS) private readonly opts: RuntimeOptions,
     private readonly health: Health,
   ) {}
 
+  private beat?: { stop(): void };
+
   async onModuleInit(): Promise<void> {
     this.health.register('nats', () => !this.nc.isClosed());
+    if (this.cfg.domid !== undefined && this.opts.heartbeat !== false) {
+      this.beat = new HypervisorClient(this.nc, this.cfg.domid).startHeartbeat({
+        onShutdown: (reason) => this.log.warn({ reason }, 'the hypervisor reports this domain shut down'),
+        onError: (e) => this.log.debug({ err: e }, 'heartbeat failed'),
+      });
+    }
     if (this.cfg.healthPort !== undefined) await this.health.listen(this.cfg.healthPort);
     this.log.info({ nats: this.cfg.natsUrl }, `${this.cfg.service} connected to the bus`);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.beat?.stop();
     await this.health.close();
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }
@@ -43,6 +59,7 @@ export class RuntimeModule {
     return {
       module: RuntimeModule,
       providers: [
+        { provide: RUNTIME_OPTIONS, useValue: opts },
         { provide: DOMAIN_CONFIG, useFactory: () => ({ ...loadDomainConfig(opts.service, opts.env), ...opts.config }) },
         { provide: LOGGER, useFactory: (cfg: DomainConfig) => createLogger(cfg), inject: [DOMAIN_CONFIG] },
         { provide: NATS_CONNECTION, useFactory: (cfg: DomainConfig) => connectBus(cfg), inject: [DOMAIN_CONFIG] },
