@@ -112,6 +112,15 @@ export class EventChannels {
     if (before && this.ports.get(port) === before) this.setPort(port, undefined);
   }
 
+  /**
+   * EVTCHNOP_reset on myself: a restarted service starts from a clean table (its previous incarnation's
+   * ports, VIRQ bindings included, are closed; peers' ends return to unbound).
+   */
+  async reset(): Promise<void> {
+    await this.hv.evtchnReset();
+    for (const port of [...this.ports.keys()]) this.setPort(port, undefined);
+  }
+
   /** EVTCHNOP_bind_virq, delivering to `handler`. */
   async bindVirq(virq: number, handler: PortHandler): Promise<EvtchnPort> {
     this.virqSub ??= this.nc.subscribe(subjects.virq(this.domid), {

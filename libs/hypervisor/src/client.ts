@@ -94,6 +94,9 @@ export class HypervisorClient {
   async evtchnBindVirq(virq: number, vcpu = 0): Promise<EvtchnPort> {
     return (await this.call('evtchn_bind_virq', vcpu ? { virq, vcpu } : { virq })).port;
   }
+  async evtchnReset(dom: DomId = DOMID.DOMID_SELF): Promise<void> {
+    await this.call('evtchn_reset', { dom });
+  }
   /** EVTCHNOP_send through the hypervisor (the slow path; EventChannels.notify publishes directly). */
   async evtchnSend(port: EvtchnPort): Promise<void> {
     await this.call('evtchn_send', { port });

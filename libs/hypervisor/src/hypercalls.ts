@@ -138,6 +138,8 @@ export interface Hypercalls {
   evtchn_status: { args: EvtchnStatusArgs; result: EvtchnStatus };
   evtchn_bind_virq: { args: EvtchnBindVirqArgs; result: { port: EvtchnPort } };
   evtchn_send: { args: EvtchnPortArgs; result: Empty };
+  /** EVTCHNOP_reset: close every port of `dom` (DOMID_SELF, or any domain for the control domain). */
+  evtchn_reset: { args: { dom: DomId }; result: Empty };
 }
 export type HypercallName = keyof Hypercalls;
 export type HypercallArgs<Op extends HypercallName> = Hypercalls[Op]['args'];
@@ -163,6 +165,7 @@ export const HYPERCALL_NAMES: readonly HypercallName[] = [
   'evtchn_status',
   'evtchn_bind_virq',
   'evtchn_send',
+  'evtchn_reset',
 ];
 
 export function isHypercallName(s: string): s is HypercallName {

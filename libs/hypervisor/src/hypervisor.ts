@@ -383,6 +383,14 @@ export class Hypervisor {
     return { port: this.evtchn.bindVirq(this.caller('evtchn_bind_virq', caller), a.virq, a.vcpu ?? 0) };
   }
 
+  /** A restarted kernel (or service) starts from a clean event-channel table, as after kexec. */
+  evtchnReset(caller: DomId, a: { dom: DomId }): Empty {
+    const dom = this.resolve(a.dom, caller);
+    if (dom !== caller) this.requireControl(caller, 'evtchn_reset', `reset the event channels of domain ${dom}`);
+    this.evtchn.closeAll(this.target('evtchn_reset', caller, dom));
+    return EMPTY;
+  }
+
   evtchnSend(caller: DomId, a: EvtchnPortArgs): Empty {
     this.evtchn.send(this.caller('evtchn_send', caller), a.port);
     return EMPTY;
@@ -473,6 +481,8 @@ export class Hypervisor {
         );
       case 'evtchn_send':
         return run({ port: port() }, (a) => this.evtchnSend(caller, a));
+      case 'evtchn_reset':
+        return run({ dom: domid('dom') }, (a) => this.evtchnReset(caller, a));
     }
   }
 

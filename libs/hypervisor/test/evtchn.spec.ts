@@ -172,3 +172,31 @@ describe('event channels', () => {
     expect(status(hv, be, other)).toMatchObject({ state: 'unbound', unbound: { dom: 0 } });
   });
 });
+
+describe('evtchn_reset', () => {
+  it('closes every port of the caller, leaving peers unbound, so a restarted service can bind its VIRQ again', () => {
+    const { hv } = makeHv();
+    const fe = create(hv, 'fe');
+    const fp = alloc(hv, fe, 0);
+    const dp = bind(hv, 0, fe, fp);
+    hv.hypercall(0, 'evtchn_bind_virq', { virq: VIRQ.VIRQ_DOM_EXC });
+    // A restarted dom0 cannot bind the global VIRQ twice...
+    expect(failure(() => hv.hypercall(0, 'evtchn_bind_virq', { virq: VIRQ.VIRQ_DOM_EXC })).kind).toBe('EEXIST');
+    hv.hypercall(0, 'evtchn_reset', { dom: SELF });
+    expect(status(hv, 0, dp)).toMatchObject({ state: 'closed' });
+    expect(status(hv, fe, fp)).toMatchObject({ state: 'unbound', unbound: { dom: 0 } });
+    // ...until it has reset its table.
+    expect(hv.hypercall(0, 'evtchn_bind_virq', { virq: VIRQ.VIRQ_DOM_EXC }).result).toMatchObject({ port: expect.any(Number) });
+  });
+
+  it('resetting another domain needs the control domain', () => {
+    const { hv } = makeHv();
+    const a = create(hv, 'a');
+    const b = create(hv, 'b');
+    const p = alloc(hv, a, b);
+    expect(failure(() => hv.hypercall(b, 'evtchn_reset', { dom: a })).kind).toBe('EPERM');
+    expect(status(hv, a, p)).toMatchObject({ state: 'unbound' });
+    hv.hypercall(0, 'evtchn_reset', { dom: a });
+    expect(status(hv, a, p)).toMatchObject({ state: 'closed' });
+  });
+});

@@ -139,6 +139,11 @@ export class XenstoreEngine implements ConnectionHost {
     return c;
   }
 
+  /** Domains introduced other than dom0, in introduction order. */
+  introducedDomains(): number[] {
+    return [...this.domains.keys()];
+  }
+
   isIntroduced(domid: number): boolean {
     return domid === 0 || this.domains.has(domid);
   }

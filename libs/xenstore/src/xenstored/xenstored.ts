@@ -143,6 +143,11 @@ export class Xenstored implements XsSessionHost {
     return this.engine.isIntroduced(domid);
   }
 
+  /** Domains introduced other than dom0. */
+  introducedDomains(): DomId[] {
+    return this.engine.introducedDomains();
+  }
+
   /** What INTRODUCE does, for dom0's domain builder: durable when this resolves, @introduceDomain fired. */
   async introduceDomain(domid: DomId): Promise<void> {
     const what = `introduce domain ${domid}`;
