@@ -7,7 +7,7 @@ import { VIRQ } from '@dominion/abi';
 import { EventChannels } from '@dominion/evtchn';
 import { HypervisorClient } from '@dominion/hypervisor';
 import { LOGGER, NATS_CONNECTION, type Logger } from '@dominion/runtime';
-import { encodeXsMessage, parseErrorReply, xsRequest } from '@dominion/xenstore';
+import { parseErrorReply, xsRequest } from '@dominion/xenstore';
 import { XenstoredService } from './xenstored.service.js';
 
 const RETRY_MS = 1000;
