@@ -1,3 +1,4 @@
+export * from './errors.js';
 export * from './wire/index.js';
 export * from './store/index.js';
 export * from './xenstored/index.js';

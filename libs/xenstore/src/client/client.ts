@@ -15,7 +15,6 @@ import {
   parseTransactionStartReply,
   parseWatchEvent,
   xsRequest,
-  XsWireError,
   type XsMessage,
   type XsPerm,
   type XsRequest,
@@ -29,7 +28,7 @@ import {
   XS_SESSION_KEEPALIVE_MS,
   XS_SESSION_OPENED_HEADER,
 } from '../xenstored/nats-protocol.js';
-import { XenstoreError, xsdErrorKind } from './errors.js';
+import { XenstoreError, xsdErrorKind } from '../errors.js';
 import { XenstoreTransaction } from './transaction.js';
 
 /** May return a promise; a rejection goes to onError like a throw. */
@@ -344,7 +343,7 @@ export class XenstoreClient {
       req = build();
     } catch (e) {
       // The codec refuses what xenstored would (a NUL in a path, a payload over 4096 bytes).
-      if (e instanceof XsWireError)
+      if (e instanceof XenstoreError)
         throw new XenstoreError(e.kind === 'E2BIG' ? 'E2BIG' : 'EINVAL', `domain ${this.domid}: ${path}: ${e.message}`);
       throw e;
     }

@@ -1,3 +1,2 @@
-export * from './errors.js';
 export * from './client.js';
 export * from './transaction.js';

@@ -1,12 +1,11 @@
 // The XenStore engine: xenstored's semantics (tools/xenstored core.c, watch.c, transaction.c, domain.c;
 // docs/misc/xenstore.txt) without any I/O. A transport feeds it requests and ships the Outcome: the journal
 // to disk, the reply, then the events.
-import { DOMID, isDomId, XENSTORE_PAYLOAD_MAX, XS, xsTypeName } from '@dominion/abi';
-import { XsWireError } from '../wire/errors.js';
+import { DOMID, isDomId, XENSTORE_PAYLOAD_MAX, XS, xsTypeName, type XsdError } from '@dominion/abi';
 import { splitNul, splitWrite } from '../wire/fields.js';
 import { formatPerms, parsePerms, type XsPerm } from '../wire/perms.js';
 import { Connection, type ConnectionHost, type Outcome, type XsConnection, type XsReply } from './connection.js';
-import { XsStoreError, type XsStoreErrorKind } from './errors.js';
+import { XenstoreError, xsdErrorOfKind, type XenstoreErrorKind } from '../errors.js';
 import { EventList, fireChange, fireRemoved, fireSpecial, type WatchFire } from './events.js';
 import { decodeRecord, journalOp, type JournalRecord } from './journal.js';
 import { EMPTY_VALUE, type NodeView, type StoreView } from './node.js';
@@ -68,15 +67,15 @@ const SUPPORTED = new Set<number>([
   XS.XS_DIRECTORY_PART,
 ]);
 
-function fail(kind: XsStoreErrorKind, message: string): never {
-  throw new XsStoreError(kind, message);
+function fail(kind: XenstoreErrorKind, message: string): never {
+  throw new XenstoreError(kind, message);
 }
 
 function ok(type: number, payload: Buffer = OK, events: WatchFire[] = [], journal: JournalRecord[] = []): Outcome {
   return { reply: { type, payload }, events, journal };
 }
 
-function errorReply(kind: string): XsReply {
+function errorReply(kind: XsdError): XsReply {
   return { type: XS.XS_ERROR, payload: Buffer.from(`${kind}\0`, 'latin1') };
 }
 
@@ -126,7 +125,8 @@ export class XenstoreEngine implements ConnectionHost {
   /** The tree xenstored starts with: /, /local, /local/domain, /tool, /tool/xenstored and the special nodes. */
   private layout(): void {
     this.tree.insert('/', EMPTY_VALUE, DOM0_NONE, true);
-    for (const p of ['/local', '/local/domain', '/tool', '/tool/xenstored']) this.tree.insert(p, EMPTY_VALUE, DOM0_NONE);
+    for (const p of ['/local', '/local/domain', '/tool', '/tool/xenstored'])
+      this.tree.insert(p, EMPTY_VALUE, DOM0_NONE);
     this.tree.insert(XS_INTRODUCE_DOMAIN, EMPTY_VALUE, DOM0_NONE, true);
     this.tree.insert(XS_RELEASE_DOMAIN, EMPTY_VALUE, DOM0_NONE, true);
   }
@@ -194,7 +194,11 @@ export class XenstoreEngine implements ConnectionHost {
     }
     for (const name of named) {
       const n = this.tree.get(name);
-      if (n) this.tree.setPerms(name, n.perms.filter((p, i) => i === 0 || p.domid !== domid));
+      if (n)
+        this.tree.setPerms(
+          name,
+          n.perms.filter((p, i) => i === 0 || p.domid !== domid),
+        );
     }
     for (const name of owned) this.removeLive(name, out);
   }
@@ -261,10 +265,15 @@ export class XenstoreEngine implements ConnectionHost {
       }
       return this.request(c, type, tx, payload);
     } catch (e) {
-      // A perm the wire codec refused is a bad argument; anything unexpected is xenstored's own failure.
-      const kind = e instanceof XsStoreError ? e.kind : e instanceof XsWireError && e.kind === 'E2BIG' ? 'E2BIG' : e instanceof XsWireError ? 'EINVAL' : 'EIO';
-      const detail = e instanceof XsStoreError || e instanceof XsWireError ? e.message : `internal error: ${String(e)}`;
-      return { reply: errorReply(kind), events: [], journal: [], detail: `${xsTypeName(type)} from domain ${c.domid}: ${detail}` };
+      // A refusal (the engine's or the wire codec's) answers its name; anything unexpected is xenstored's own failure.
+      const kind = e instanceof XenstoreError ? xsdErrorOfKind(e.kind) : 'EIO';
+      const detail = e instanceof XenstoreError ? e.message : `internal error: ${String(e)}`;
+      return {
+        reply: errorReply(kind),
+        events: [],
+        journal: [],
+        detail: `${xsTypeName(type)} from domain ${c.domid}: ${detail}`,
+      };
     }
   }
 
@@ -302,7 +311,10 @@ export class XenstoreEngine implements ConnectionHost {
         return { reply: { type, payload: OK }, ...this.introduceDomain(domid) };
       }
       case XS.XS_RELEASE:
-        return { reply: { type, payload: OK }, ...this.releaseDomain(parseDomid(args(payload, 1, 'RELEASE')[0], 'RELEASE')) };
+        return {
+          reply: { type, payload: OK },
+          ...this.releaseDomain(parseDomid(args(payload, 1, 'RELEASE')[0], 'RELEASE')),
+        };
       case XS.XS_GET_DOMAIN_PATH: {
         const domid = parseDomid(args(payload, 1, 'GET_DOMAIN_PATH')[0], 'GET_DOMAIN_PATH');
         return ok(type, Buffer.from(`/local/domain/${domid}\0`, 'latin1'));
@@ -336,7 +348,8 @@ export class XenstoreEngine implements ConnectionHost {
   private need(view: StoreView, c: Connection, name: string, perm: number, what: string, listing = false): NodeView {
     const n = listing ? view.list(name) : view.get(name);
     if (!n) throw this.absent(view, c, name, perm, what);
-    if ((permFor(c, n.perms) & perm) !== perm) fail('EACCES', `${what}: domain ${c.domid} may not ${verb(perm)} ${name}`);
+    if ((permFor(c, n.perms) & perm) !== perm)
+      fail('EACCES', `${what}: domain ${c.domid} may not ${verb(perm)} ${name}`);
     return n;
   }
 
@@ -344,15 +357,18 @@ export class XenstoreEngine implements ConnectionHost {
    * Why `name` cannot be had: ENOENT if the nearest existing ancestor grants the caller `perm`, EACCES
    * otherwise, so that a missing node tells nothing to whom may not look there (core.c errno_from_parents).
    */
-  private absent(view: StoreView, c: Connection, name: string, perm: number, what: string): XsStoreError {
+  private absent(view: StoreView, c: Connection, name: string, perm: number, what: string): XenstoreError {
     let p = name;
     let a: NodeView | undefined;
     do {
       p = parentOf(p);
       a = view.get(p);
     } while (!a && p !== '/');
-    if (a && (permFor(c, a.perms) & perm) !== 0) return new XsStoreError('ENOENT', `${what}: ${name} does not exist`);
-    return new XsStoreError('EACCES', `${what}: domain ${c.domid} may not ${verb(perm)} below ${p} (looking for ${name})`);
+    if (a && (permFor(c, a.perms) & perm) !== 0) return new XenstoreError('ENOENT', `${what}: ${name} does not exist`);
+    return new XenstoreError(
+      'EACCES',
+      `${what}: domain ${c.domid} may not ${verb(perm)} below ${p} (looking for ${name})`,
+    );
   }
 
   private checkSize(c: Connection, name: string, size: number): void {
@@ -384,7 +400,11 @@ export class XenstoreEngine implements ConnectionHost {
       if (overQuota(q.nodes, owned)) {
         fail('ENOSPC', `${what} ${name}: domain ${c.domid} would own ${owned} nodes, over its quota of ${q.nodes}`);
       }
-      this.checkSize(c, anchor, nodeSize(a.value.length, a.childBytes + baseName(missing[0]).length + 1, a.perms.length));
+      this.checkSize(
+        c,
+        anchor,
+        nodeSize(a.value.length, a.childBytes + baseName(missing[0]).length + 1, a.perms.length),
+      );
       for (let i = 0; i + 1 < missing.length; i++) {
         this.checkSize(c, missing[i], nodeSize(0, baseName(missing[i + 1]).length + 1, perms.length));
       }
@@ -481,7 +501,10 @@ export class XenstoreEngine implements ConnectionHost {
       if (off + len >= all.length) break;
     }
     const last = off + len >= all.length;
-    return ok(XS.XS_DIRECTORY_PART, Buffer.concat([gen, all.subarray(off, off + len), last ? Buffer.alloc(1) : EMPTY_VALUE]));
+    return ok(
+      XS.XS_DIRECTORY_PART,
+      Buffer.concat([gen, all.subarray(off, off + len), last ? Buffer.alloc(1) : EMPTY_VALUE]),
+    );
   }
 
   private getPerms(c: Connection, tx: Transaction | undefined, payload: Buffer): Outcome {
@@ -496,14 +519,18 @@ export class XenstoreEngine implements ConnectionHost {
     const count = f.length - 1;
     if (!this.exempt(c)) {
       const q = this.quotaOf(c.domid).nodePermissions;
-      if (overQuota(q, count)) fail('ENOSPC', `SET_PERMS: ${count} permissions exceed domain ${c.domid}'s quota of ${q}`);
+      if (overQuota(q, count))
+        fail('ENOSPC', `SET_PERMS: ${count} permissions exceed domain ${c.domid}'s quota of ${q}`);
     }
     const perms = parsePerms(f.slice(1));
     const name = this.canon(c, f[0], true);
     const view = tx ?? this.tree;
     const n = this.need(view, c, name, XS_PERM_WRITE | XS_PERM_OWNER, 'SET_PERMS');
     if (!c.privileged && perms[0].domid !== n.perms[0].domid) {
-      fail('EPERM', `SET_PERMS ${name}: only a privileged domain may change the owner (${n.perms[0].domid} to ${perms[0].domid})`);
+      fail(
+        'EPERM',
+        `SET_PERMS ${name}: only a privileged domain may change the owner (${n.perms[0].domid} to ${perms[0].domid})`,
+      );
     }
     this.checkSize(c, name, nodeSize(n.value.length, n.childBytes, perms.length));
     if (tx) tx.setPerms(name, perms);
@@ -543,7 +570,12 @@ export class XenstoreEngine implements ConnectionHost {
             anchor = parentOf(anchor);
             a = t.get(anchor);
           }
-          t.create(anchor, missing.reverse(), op.op === 'write' ? op.value : EMPTY_VALUE, inheritPerms(a.perms, creator));
+          t.create(
+            anchor,
+            missing.reverse(),
+            op.op === 'write' ? op.value : EMPTY_VALUE,
+            inheritPerms(a.perms, creator),
+          );
         }
         if (out) fireChange(this.watches, out, op.path, t.get(op.path)!.perms);
         return;
@@ -573,16 +605,19 @@ export class XenstoreEngine implements ConnectionHost {
 
   private watch(c: Connection, payload: Buffer): Outcome {
     const f = splitNul(payload);
-    if (f.length !== 2 && f.length !== 3) fail('EINVAL', `WATCH takes path, token and an optional depth, got ${f.length} arguments`);
+    if (f.length !== 2 && f.length !== 3)
+      fail('EINVAL', `WATCH takes path, token and an optional depth, got ${f.length} arguments`);
     const depth = f.length === 3 ? parseUint(f[2], 'WATCH depth') : -1;
     const [path, token] = f;
     const name = this.canon(c, path, true);
     const key = `${name}\0${token}`;
-    if (c.watches.has(key)) fail('EEXIST', `WATCH ${name} token ${JSON.stringify(token)} is already set on connection ${c.id}`);
+    if (c.watches.has(key))
+      fail('EEXIST', `WATCH ${name} token ${JSON.stringify(token)} is already set on connection ${c.id}`);
     if (!this.exempt(c)) {
       const q = this.quotaOf(c.domid).watches;
       const n = (this.watchCount.get(c.domid) ?? 0) + 1;
-      if (overQuota(q, n)) fail('ENOSPC', `WATCH ${name}: domain ${c.domid} would have ${n} watches, over its quota of ${q}`);
+      if (overQuota(q, n))
+        fail('ENOSPC', `WATCH ${name}: domain ${c.domid} would have ${n} watches, over its quota of ${q}`);
     }
     const w: Watch = { owner: c, path: name, token, depth, prefixLen: isRelativePath(path) ? c.home.length + 1 : 0 };
     c.watches.set(key, w);
@@ -612,7 +647,10 @@ export class XenstoreEngine implements ConnectionHost {
     if (!exempt) {
       const n = (this.txCount.get(c.domid) ?? 0) + 1;
       if (overQuota(q.transactions, n)) {
-        fail('ENOSPC', `TRANSACTION_START: domain ${c.domid} would have ${n} transactions, over its quota of ${q.transactions}`);
+        fail(
+          'ENOSPC',
+          `TRANSACTION_START: domain ${c.domid} would have ${n} transactions, over its quota of ${q.transactions}`,
+        );
       }
     }
     const t = new Transaction(this.tree, c.allocTxId(), exempt ? 0 : q.transactionNodes);
@@ -623,7 +661,8 @@ export class XenstoreEngine implements ConnectionHost {
 
   private transactionEnd(c: Connection, tx: Transaction | undefined, payload: Buffer): Outcome {
     const f = splitNul(payload);
-    if (f.length !== 1 || (f[0] !== 'T' && f[0] !== 'F')) fail('EINVAL', 'TRANSACTION_END takes T (commit) or F (abort)');
+    if (f.length !== 1 || (f[0] !== 'T' && f[0] !== 'F'))
+      fail('EINVAL', 'TRANSACTION_END takes T (commit) or F (abort)');
     if (!tx) fail('ENOENT', 'TRANSACTION_END without a transaction id');
     // Whatever happens next, the transaction is over.
     c.transactions.delete(tx.id);
@@ -686,7 +725,8 @@ export class XenstoreEngine implements ConnectionHost {
   /** `[domid\0]quota\0value\0`; without a domid, the global quota (the default of domains introduced later). */
   private setQuota(payload: Buffer): Outcome {
     const f = splitNul(payload);
-    if (f.length !== 2 && f.length !== 3) fail('EINVAL', `SET_QUOTA takes [domid,] quota and value, got ${f.length} arguments`);
+    if (f.length !== 2 && f.length !== 3)
+      fail('EINVAL', `SET_QUOTA takes [domid,] quota and value, got ${f.length} arguments`);
     const domid = f.length === 3 ? parseDomid(f[0], 'SET_QUOTA domid') : null;
     const name = f[f.length - 2];
     const value = parseUint(f[f.length - 1], `SET_QUOTA ${name}`);
@@ -768,4 +808,3 @@ function childrenBuffer(n: NodeView): Buffer {
   }
   return b;
 }
-

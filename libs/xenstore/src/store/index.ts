@@ -3,7 +3,7 @@ export { XenstoreEngine, XS_INTRODUCE_DOMAIN, XS_RELEASE_DOMAIN, type XsEngineOp
 export type { Outcome, XsConnection, XsReply } from './connection.js';
 export type { WatchFire } from './events.js';
 export type { JournalRecord, XsJournalOp } from './journal.js';
-export { XsStoreError, type XsStoreErrorKind } from './errors.js';
+
 export { XS_QUOTA_DEFAULTS, XS_QUOTA_NAMES, nodeSize, type XsQuota } from './quota.js';
 export { XS_STATE_FORMAT, XS_STATE_VERSION, type XsStateV1 } from './state.js';
 export { domainPath } from './path.js';

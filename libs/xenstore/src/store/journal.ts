@@ -2,7 +2,7 @@
 // onto the state they followed (applyJournal) rebuilds the same store. Values are base64 (they are bytes).
 import { isDomId } from '@dominion/abi';
 import { formatPerms, parsePerms } from '../wire/perms.js';
-import { XsStoreError } from './errors.js';
+import { XenstoreError } from '../errors.js';
 import { canonicalize } from './path.js';
 import { isQuotaValue, XS_QUOTA_NAMES } from './quota.js';
 import type { XsTxOp } from './transaction.js';
@@ -38,7 +38,7 @@ export function journalOp(op: XsTxOp): XsJournalOp {
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function bad(what: string): never {
-  throw new XsStoreError('EINVAL', `journal record: ${what}`);
+  throw new XenstoreError('EINVAL', `journal record: ${what}`);
 }
 
 function str(o: Record<string, unknown>, k: string): string {
@@ -76,7 +76,8 @@ function parseOp(o: Record<string, unknown>): XsTxOp {
     case 'rm':
       return { op: o.op, path };
     case 'set_perms': {
-      if (!Array.isArray(o.perms) || !o.perms.every((p) => typeof p === 'string')) bad(`perms of ${path} must be strings`);
+      if (!Array.isArray(o.perms) || !o.perms.every((p) => typeof p === 'string'))
+        bad(`perms of ${path} must be strings`);
       try {
         return { op: 'set_perms', path, perms: parsePerms(o.perms) };
       } catch (e) {

@@ -2,7 +2,7 @@
 // `- / _ @`, no `//`, no trailing `/` except the root, `@…` only where special paths are allowed, at most
 // XENSTORE_ABS_PATH_MAX bytes; a path without a leading `/` or `@` is relative to /local/domain/<domid>.
 import { XENSTORE_ABS_PATH_MAX } from '@dominion/abi';
-import { XsStoreError } from './errors.js';
+import { XenstoreError } from '../errors.js';
 
 const VALID_CHARS = /^[A-Za-z0-9\-/_@]+$/;
 // Path-length quota counts what follows a domain's home, as C xenstored does.
@@ -27,26 +27,32 @@ export function isRelativePath(path: string): boolean {
  * /local/domain/<n>/ prefix, i.e. the path-max quota of unprivileged callers.
  */
 export function canonicalize(path: string, home: string, allowSpecial: boolean, relMax: number): string {
-  if (path.length === 0) throw new XsStoreError('EINVAL', 'path is empty');
+  if (path.length === 0) throw new XenstoreError('EINVAL', 'path is empty');
   if (!VALID_CHARS.test(path)) {
-    throw new XsStoreError('EINVAL', `path ${JSON.stringify(path)}: only alphanumerics and - / _ @ are allowed`);
+    throw new XenstoreError('EINVAL', `path ${JSON.stringify(path)}: only alphanumerics and - / _ @ are allowed`);
   }
   if (!allowSpecial && isSpecialPath(path)) {
-    throw new XsStoreError('EINVAL', `path ${JSON.stringify(path)}: special @ paths are not allowed here`);
+    throw new XenstoreError('EINVAL', `path ${JSON.stringify(path)}: special @ paths are not allowed here`);
   }
   const name = isRelativePath(path) ? `${home}/${path}` : path;
   if (name.length > 1 && name.charCodeAt(name.length - 1) === 0x2f) {
-    throw new XsStoreError('EINVAL', `path ${JSON.stringify(path)} ends with /`);
+    throw new XenstoreError('EINVAL', `path ${JSON.stringify(path)} ends with /`);
   }
-  if (name.includes('//')) throw new XsStoreError('EINVAL', `path ${JSON.stringify(path)} contains //`);
+  if (name.includes('//')) throw new XenstoreError('EINVAL', `path ${JSON.stringify(path)} contains //`);
   if (name.length > XENSTORE_ABS_PATH_MAX) {
-    throw new XsStoreError('EINVAL', `path of ${name.length} bytes exceeds XENSTORE_ABS_PATH_MAX ${XENSTORE_ABS_PATH_MAX}`);
+    throw new XenstoreError(
+      'EINVAL',
+      `path of ${name.length} bytes exceeds XENSTORE_ABS_PATH_MAX ${XENSTORE_ABS_PATH_MAX}`,
+    );
   }
   if (relMax > 0) {
     const local = LOCAL_DOMAIN_PREFIX.exec(name);
     const len = name.length - (local ? local[0].length : 0);
     if (len > relMax) {
-      throw new XsStoreError('EINVAL', `path ${JSON.stringify(path)}: ${len} bytes exceed the path-max quota ${relMax}`);
+      throw new XenstoreError(
+        'EINVAL',
+        `path ${JSON.stringify(path)}: ${len} bytes exceed the path-max quota ${relMax}`,
+      );
     }
   }
   return name;

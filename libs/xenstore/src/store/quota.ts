@@ -3,7 +3,7 @@
 // N permission entries on a node, a node of N accounted bytes, a path of N bytes after /local/domain/<id>/.
 // Exceeding one answers ENOSPC, as C xenstored does (oxenstored's EQUOTA is not a Xen error name), except
 // path-max, which makes the path invalid (EINVAL). Privileged callers and dom0 are exempt.
-import { XsStoreError } from './errors.js';
+import { XenstoreError } from '../errors.js';
 
 export interface XsQuota {
   /** Nodes owned by the domain ("nodes"). */
@@ -60,9 +60,11 @@ export function isQuotaValue(v: unknown): v is number {
 export function makeQuota(partial: Partial<XsQuota> | undefined, base: Readonly<XsQuota> = XS_QUOTA_DEFAULTS): XsQuota {
   const q: XsQuota = { ...base };
   for (const [k, v] of Object.entries(partial ?? {})) {
-    if (!(k in XS_QUOTA_DEFAULTS)) throw new XsStoreError('EINVAL', `quota ${JSON.stringify(k)} is not a XenStore quota`);
+    if (!(k in XS_QUOTA_DEFAULTS))
+      throw new XenstoreError('EINVAL', `quota ${JSON.stringify(k)} is not a XenStore quota`);
     if (v === undefined) continue;
-    if (!isQuotaValue(v)) throw new XsStoreError('EINVAL', `quota ${k} = ${JSON.stringify(v)} is not an integer in 0..4294967294`);
+    if (!isQuotaValue(v))
+      throw new XenstoreError('EINVAL', `quota ${k} = ${JSON.stringify(v)} is not an integer in 0..4294967294`);
     q[k as keyof XsQuota] = v;
   }
   return q;

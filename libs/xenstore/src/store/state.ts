@@ -3,7 +3,7 @@
 // and the quotas. Connections, watches and transactions are not state: they end with their sessions.
 import { isDomId } from '@dominion/abi';
 import { formatPerms, parsePerms, type XsPerm } from '../wire/perms.js';
-import { XsStoreError } from './errors.js';
+import { XenstoreError } from '../errors.js';
 import { canonicalize, isSpecialPath } from './path.js';
 import { makeQuota, type XsQuota } from './quota.js';
 
@@ -40,7 +40,7 @@ export function encodePerms(perms: readonly XsPerm[]): string[] {
 }
 
 function bad(what: string): never {
-  throw new XsStoreError('EINVAL', `XenStore state: ${what}`);
+  throw new XenstoreError('EINVAL', `XenStore state: ${what}`);
 }
 
 function perms(v: unknown, where: string): readonly XsPerm[] {
@@ -67,7 +67,9 @@ export function decodeState(s: unknown): DecodedState {
   if (typeof s !== 'object' || s === null) bad('not an object');
   const o = s as Record<string, unknown>;
   if (o.format !== XS_STATE_FORMAT || o.version !== XS_STATE_VERSION) {
-    bad(`format ${JSON.stringify(o.format)} version ${JSON.stringify(o.version)} is not ${XS_STATE_FORMAT} ${XS_STATE_VERSION}`);
+    bad(
+      `format ${JSON.stringify(o.format)} version ${JSON.stringify(o.version)} is not ${XS_STATE_FORMAT} ${XS_STATE_VERSION}`,
+    );
   }
   if (!Array.isArray(o.domains) || !Array.isArray(o.special) || !Array.isArray(o.nodes)) {
     bad('domains, special and nodes must be arrays');
@@ -78,7 +80,8 @@ export function decodeState(s: unknown): DecodedState {
     return { domid: r.domid, quota: quota(r.quota, `domain ${r.domid}`) };
   });
   const special = o.special.map((e: unknown) => {
-    if (!Array.isArray(e) || typeof e[0] !== 'string' || !isSpecialPath(e[0])) bad(`special entry ${JSON.stringify(e)}`);
+    if (!Array.isArray(e) || typeof e[0] !== 'string' || !isSpecialPath(e[0]))
+      bad(`special entry ${JSON.stringify(e)}`);
     return { path: canonicalize(e[0], '/', true, 0), value: Buffer.alloc(0), perms: perms(e[1], e[0]) };
   });
   const nodes = o.nodes.map((e: unknown, i: number) => {

@@ -4,7 +4,7 @@
 // if every recorded node is unchanged, and then replays the transaction's operations on the live tree, so
 // concurrent changes to other nodes (siblings included) merge instead of conflicting.
 import type { XsPerm } from '../wire/perms.js';
-import { XsStoreError } from './errors.js';
+import { XenstoreError } from '../errors.js';
 import { EMPTY_VALUE, type NodeView, type StoreView, type XsNode } from './node.js';
 import { baseName, childPath, isUnder, parentOf } from './path.js';
 import type { Tree } from './tree.js';
@@ -100,7 +100,7 @@ export class Transaction implements StoreView {
     const n = this.tree.get(name);
     if (!this.reads.has(name)) {
       if (this.maxAccessed !== 0 && this.reads.size >= this.maxAccessed) {
-        throw new XsStoreError(
+        throw new XenstoreError(
           'ENOSPC',
           `transaction ${this.id} would access more than ${this.maxAccessed} nodes (transaction-nodes quota) at ${name}`,
         );
@@ -137,7 +137,7 @@ export class Transaction implements StoreView {
     const o = this.overlay.get(name);
     if (o instanceof TxNode) return o;
     const live = o === DELETED ? undefined : this.tree.get(name);
-    if (!live) throw new XsStoreError('EIO', `transaction ${this.id}: node ${name} changed but not visible`);
+    if (!live) throw new XenstoreError('EIO', `transaction ${this.id}: node ${name} changed but not visible`);
     const t = new TxNode(live.value, live.perms, live.gen, live.cgen, live);
     this.overlay.set(name, t);
     return t;

@@ -3,7 +3,7 @@
 // (quotas are charged to a node's owner). Special nodes (@introduceDomain, @releaseDomain) live in the same
 // index but belong to no directory. No permission or quota checks here: callers check first.
 import type { XsPerm } from '../wire/perms.js';
-import { XsStoreError } from './errors.js';
+import { XenstoreError } from '../errors.js';
 import { EMPTY_VALUE, XsNode, type StoreView } from './node.js';
 import { baseName, childPath, parentOf } from './path.js';
 
@@ -42,7 +42,7 @@ export class Tree implements StoreView {
 
   private must(name: string): XsNode {
     const n = this.nodes.get(name);
-    if (!n) throw new XsStoreError('EIO', `store inconsistency: node ${name} expected but absent`);
+    if (!n) throw new XenstoreError('EIO', `store inconsistency: node ${name} expected but absent`);
     return n;
   }
 
@@ -60,11 +60,11 @@ export class Tree implements StoreView {
 
   /** A node under an existing parent, or a parentless root/special node (initial layout and import only). */
   insert(name: string, value: Buffer, perms: readonly XsPerm[], parentless = false): XsNode {
-    if (this.nodes.has(name)) throw new XsStoreError('EINVAL', `node ${name} inserted twice`);
+    if (this.nodes.has(name)) throw new XenstoreError('EINVAL', `node ${name} inserted twice`);
     const node = new XsNode(value, perms, this.nextGen());
     if (!parentless) {
       const parent = this.nodes.get(parentOf(name));
-      if (!parent) throw new XsStoreError('EINVAL', `node ${name} inserted before its parent`);
+      if (!parent) throw new XenstoreError('EINVAL', `node ${name} inserted before its parent`);
       this.link(parent, baseName(name));
     }
     this.nodes.set(name, node);

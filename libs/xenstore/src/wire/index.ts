@@ -1,4 +1,3 @@
-export * from './errors.js';
 export * from './fields.js';
 export * from './message.js';
 export * from './parser.js';

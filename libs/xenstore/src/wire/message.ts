@@ -1,7 +1,7 @@
 // struct xsd_sockmsg (io/xs_wire.h): a 16-byte header {type, req_id, tx_id, len}, all u32 little-endian,
 // then `len` payload bytes. The same framing runs in both directions, on the socket and on the ring.
 import { XENSTORE_PAYLOAD_MAX, XS, XSD_SOCKMSG_SIZE, xsTypeName, type XsdError } from '@dominion/abi';
-import { XsWireError } from './errors.js';
+import { XenstoreError } from '../errors.js';
 
 export interface XsMessage {
   type: number;
@@ -19,7 +19,7 @@ export interface XsHeader {
 
 function checkU32(what: string, n: number): void {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-    throw new XsWireError('EINVAL', `xsd_sockmsg ${what} ${n} is not a u32`);
+    throw new XenstoreError('EINVAL', `xsd_sockmsg ${what} ${n} is not a u32`);
   }
 }
 
@@ -29,7 +29,7 @@ export function encodeXsMessage(m: XsMessage): Buffer {
   checkU32('req_id', m.reqId);
   checkU32('tx_id', m.txId);
   if (m.payload.length > XENSTORE_PAYLOAD_MAX) {
-    throw new XsWireError(
+    throw new XenstoreError(
       'E2BIG',
       `${xsTypeName(m.type)} req_id ${m.reqId}: payload of ${m.payload.length} bytes exceeds XENSTORE_PAYLOAD_MAX ${XENSTORE_PAYLOAD_MAX}`,
     );
@@ -52,7 +52,7 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 export function decodeXsHeader(bytes: Uint8Array, offset = 0): XsHeader {
   const buf = asBuffer(bytes);
   if (!Number.isInteger(offset) || offset < 0 || buf.length - offset < XSD_SOCKMSG_SIZE) {
-    throw new XsWireError(
+    throw new XenstoreError(
       'EPROTO',
       `xsd_sockmsg header needs ${XSD_SOCKMSG_SIZE} bytes at offset ${offset}, buffer has ${buf.length}`,
     );
@@ -70,13 +70,13 @@ export function decodeXsMessage(bytes: Uint8Array): XsMessage {
   const buf = asBuffer(bytes);
   const h = decodeXsHeader(buf);
   if (h.len > XENSTORE_PAYLOAD_MAX) {
-    throw new XsWireError(
+    throw new XenstoreError(
       'E2BIG',
       `${xsTypeName(h.type)} req_id ${h.reqId}: len ${h.len} exceeds XENSTORE_PAYLOAD_MAX ${XENSTORE_PAYLOAD_MAX}`,
     );
   }
   if (buf.length !== XSD_SOCKMSG_SIZE + h.len) {
-    throw new XsWireError(
+    throw new XenstoreError(
       'EPROTO',
       `${xsTypeName(h.type)} req_id ${h.reqId}: header len ${h.len} but ${buf.length - XSD_SOCKMSG_SIZE} payload bytes`,
     );
@@ -110,7 +110,7 @@ export function xsErrorReply(req: XsMessage, error: XsdError): XsMessage {
 /** An unsolicited XS_WATCH_EVENT: req_id = tx_id = 0, payload `epath\0token\0`. */
 export function xsWatchEvent(path: string, token: string): XsMessage {
   if (path.includes('\0') || token.includes('\0')) {
-    throw new XsWireError('EINVAL', `watch event path ${JSON.stringify(path)} or token contains a NUL`);
+    throw new XenstoreError('EINVAL', `watch event path ${JSON.stringify(path)} or token contains a NUL`);
   }
   return { type: XS.XS_WATCH_EVENT, reqId: 0, txId: 0, payload: Buffer.from(`${path}\0${token}\0`, 'utf8') };
 }

@@ -1,13 +1,13 @@
 // A socket delivers bytes in arbitrary chunks; this reassembles whole xsd_sockmsg messages.
 import { XENSTORE_PAYLOAD_MAX, XSD_SOCKMSG_SIZE, xsTypeName } from '@dominion/abi';
-import { XsWireError } from './errors.js';
+import { XenstoreError } from '../errors.js';
 import { asBuffer, decodeXsHeader, type XsHeader, type XsMessage } from './message.js';
 
 export class XsWireParser {
   private chunks: Buffer[] = [];
   private total = 0;
   private header: XsHeader | undefined;
-  private failure: XsWireError | undefined;
+  private failure: XenstoreError | undefined;
 
   /** Bytes received but not yet returned as a message. */
   get buffered(): number {
@@ -15,7 +15,7 @@ export class XsWireParser {
   }
 
   /** The error that stopped this parser, if any. */
-  get failed(): XsWireError | undefined {
+  get failed(): XenstoreError | undefined {
     return this.failure;
   }
 
@@ -26,7 +26,7 @@ export class XsWireParser {
    */
   feed(chunk: Uint8Array): XsMessage[] {
     if (this.failure) {
-      throw new XsWireError('EINVAL', `xs_wire parser stopped after an earlier error: ${this.failure.message}`);
+      throw new XenstoreError('EINVAL', `xs_wire parser stopped after an earlier error: ${this.failure.message}`);
     }
     if (chunk.length > 0) {
       this.chunks.push(asBuffer(chunk));
@@ -38,7 +38,7 @@ export class XsWireParser {
         if (this.total < XSD_SOCKMSG_SIZE) break;
         const h = decodeXsHeader(this.take(XSD_SOCKMSG_SIZE));
         if (h.len > XENSTORE_PAYLOAD_MAX) {
-          this.failure = new XsWireError(
+          this.failure = new XenstoreError(
             'E2BIG',
             `${xsTypeName(h.type)} req_id ${h.reqId} tx_id ${h.txId}: len ${h.len} exceeds XENSTORE_PAYLOAD_MAX ${XENSTORE_PAYLOAD_MAX}`,
           );

@@ -1,7 +1,7 @@
 // A node's permissions travel as strings `<letter><domid>` (GET_PERMS reply, SET_PERMS request): `r` read,
 // `w` write, `b` both, `n` none. Entry 0 names the owner and its letter is the default for unlisted domains.
 import { DOMID_MAX, isDomId } from '@dominion/abi';
-import { XsWireError } from './errors.js';
+import { XenstoreError } from '../errors.js';
 
 export type PermLetter = 'r' | 'w' | 'b' | 'n';
 export const PERM_LETTERS: readonly PermLetter[] = ['r', 'w', 'b', 'n'];
@@ -23,11 +23,11 @@ export function parsePerm(s: string): XsPerm {
   const letter = s.charAt(0);
   const digits = s.slice(1);
   if (!isPermLetter(letter)) {
-    throw new XsWireError('EINVAL', `permission ${JSON.stringify(s)}: letter must be one of r, w, b, n`);
+    throw new XenstoreError('EINVAL', `permission ${JSON.stringify(s)}: letter must be one of r, w, b, n`);
   }
   const domid = Number(digits);
   if (!DOMID_DIGITS.test(digits) || !isDomId(domid)) {
-    throw new XsWireError('EINVAL', `permission ${JSON.stringify(s)}: ${JSON.stringify(digits)} is not a domid`);
+    throw new XenstoreError('EINVAL', `permission ${JSON.stringify(s)}: ${JSON.stringify(digits)} is not a domid`);
   }
   return { perm: letter, domid };
 }
@@ -35,28 +35,33 @@ export function parsePerm(s: string): XsPerm {
 export function formatPerm(p: XsPerm): string {
   const letter: string = p.perm; // callers outside TypeScript's reach may pass anything
   if (!isPermLetter(letter)) {
-    throw new XsWireError('EINVAL', `permission letter ${JSON.stringify(letter)} for domid ${p.domid} is not r, w, b or n`);
+    throw new XenstoreError(
+      'EINVAL',
+      `permission letter ${JSON.stringify(letter)} for domid ${p.domid} is not r, w, b or n`,
+    );
   }
   if (!Number.isInteger(p.domid) || p.domid < 0 || p.domid > DOMID_MAX) {
-    throw new XsWireError('EINVAL', `permission ${letter}${p.domid}: ${p.domid} is not a domid`);
+    throw new XenstoreError('EINVAL', `permission ${letter}${p.domid}: ${p.domid} is not a domid`);
   }
   return `${p.perm}${p.domid}`;
 }
 
 /** A whole list; a node always has at least its owner entry, so an empty list is EINVAL too. */
 export function parsePerms(fields: readonly string[]): XsPerm[] {
-  if (fields.length === 0) throw new XsWireError('EINVAL', 'permission list is empty: entry 0 (the owner) is required');
+  if (fields.length === 0)
+    throw new XenstoreError('EINVAL', 'permission list is empty: entry 0 (the owner) is required');
   return fields.map((f, i) => {
     try {
       return parsePerm(f);
     } catch (e) {
-      if (e instanceof XsWireError) throw new XsWireError('EINVAL', `entry ${i}: ${e.message}`);
+      if (e instanceof XenstoreError) throw new XenstoreError('EINVAL', `entry ${i}: ${e.message}`);
       throw e;
     }
   });
 }
 
 export function formatPerms(perms: readonly XsPerm[]): string[] {
-  if (perms.length === 0) throw new XsWireError('EINVAL', 'permission list is empty: entry 0 (the owner) is required');
+  if (perms.length === 0)
+    throw new XenstoreError('EINVAL', 'permission list is empty: entry 0 (the owner) is required');
   return perms.map(formatPerm);
 }

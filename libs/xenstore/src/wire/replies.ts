@@ -1,6 +1,6 @@
 // Reading what xenstored sends back. A READ reply is the raw value and needs no parsing.
 import { XS, xsTypeName } from '@dominion/abi';
-import { XsWireError } from './errors.js';
+import { XenstoreError } from '../errors.js';
 import { splitNul } from './fields.js';
 import type { XsMessage } from './message.js';
 import { parsePerms, type XsPerm } from './perms.js';
@@ -23,10 +23,11 @@ export function isOkReply(m: XsMessage): boolean {
 
 /** `epath\0token\0` of an XS_WATCH_EVENT. */
 export function parseWatchEvent(m: XsMessage): { path: string; token: string } {
-  if (m.type !== XS.XS_WATCH_EVENT) throw new XsWireError('EPROTO', reply(m, 'not a watch event'));
+  if (m.type !== XS.XS_WATCH_EVENT) throw new XenstoreError('EPROTO', reply(m, 'not a watch event'));
   const f = splitNul(m.payload);
   // Servers may append fields after the token; path and token are the first two.
-  if (f.length < 2) throw new XsWireError('EPROTO', reply(m, `watch event has ${f.length} fields, needs path and token`));
+  if (f.length < 2)
+    throw new XenstoreError('EPROTO', reply(m, `watch event has ${f.length} fields, needs path and token`));
   return { path: f[0], token: f[1] };
 }
 
@@ -51,11 +52,15 @@ export interface XsDirectoryPart {
  */
 export function parseDirectoryPartReply(payload: Buffer, offset = 0): XsDirectoryPart {
   const nul = payload.indexOf(0);
-  if (nul <= 0) throw new XsWireError('EPROTO', `XS_DIRECTORY_PART reply at offset ${offset} has no generation count`);
+  if (nul <= 0)
+    throw new XenstoreError('EPROTO', `XS_DIRECTORY_PART reply at offset ${offset} has no generation count`);
   const generation = payload.toString('latin1', 0, nul);
   const rest = payload.subarray(nul + 1);
   if (rest.length === 0 || rest[rest.length - 1] !== 0) {
-    throw new XsWireError('EPROTO', `XS_DIRECTORY_PART reply at offset ${offset}: children list is not NUL-terminated`);
+    throw new XenstoreError(
+      'EPROTO',
+      `XS_DIRECTORY_PART reply at offset ${offset}: children list is not NUL-terminated`,
+    );
   }
   const done = rest.length === 1 || rest[rest.length - 2] === 0;
   const body = done ? rest.subarray(0, rest.length - 1) : rest;
@@ -67,7 +72,10 @@ export function parseTransactionStartReply(m: XsMessage): number {
   const f = splitNul(m.payload);
   const id = f.length === 1 && /^[1-9][0-9]{0,9}$/.test(f[0]) ? Number(f[0]) : NaN;
   if (!(id <= 0xffffffff)) {
-    throw new XsWireError('EPROTO', reply(m, `transaction id ${JSON.stringify(m.payload.toString('latin1'))} is not a u32`));
+    throw new XenstoreError(
+      'EPROTO',
+      reply(m, `transaction id ${JSON.stringify(m.payload.toString('latin1'))} is not a u32`),
+    );
   }
   return id;
 }
@@ -76,7 +84,7 @@ export function parseTransactionStartReply(m: XsMessage): number {
 export function parseIsDomainIntroducedReply(m: XsMessage): boolean {
   const f = splitNul(m.payload);
   if (f.length === 1 && (f[0] === 'T' || f[0] === 'F')) return f[0] === 'T';
-  throw new XsWireError('EPROTO', reply(m, `expected T or F, got ${JSON.stringify(m.payload.toString('latin1'))}`));
+  throw new XenstoreError('EPROTO', reply(m, `expected T or F, got ${JSON.stringify(m.payload.toString('latin1'))}`));
 }
 
 /** `perm\0perm\0…`; entry 0 is the owner. A malformed entry is EINVAL naming it. */

@@ -1,7 +1,7 @@
 // Request payloads as libxenstore writes them (tools/libs/store/xs.c, docs/misc/xenstore.txt): every string
 // field NUL-terminated, numbers in unsigned decimal; WRITE's value and CONTROL's parameters are raw bytes.
 import { XENSTORE_PAYLOAD_MAX, XS, xsTypeName, type XsType } from '@dominion/abi';
-import { XsWireError } from './errors.js';
+import { XenstoreError } from '../errors.js';
 import { joinNul } from './fields.js';
 import { formatPerm, parsePerm, type XsPerm } from './perms.js';
 
@@ -12,14 +12,14 @@ export interface XsRequest {
 
 function field(type: XsType, what: string, s: string): string {
   if (s.includes('\0')) {
-    throw new XsWireError('EINVAL', `${xsTypeName(type)}: ${what} ${JSON.stringify(s)} contains a NUL`);
+    throw new XenstoreError('EINVAL', `${xsTypeName(type)}: ${what} ${JSON.stringify(s)} contains a NUL`);
   }
   return s;
 }
 
 function uint(type: XsType, what: string, n: number, max: number): string {
   if (!Number.isSafeInteger(n) || n < 0 || n > max) {
-    throw new XsWireError('EINVAL', `${xsTypeName(type)}: ${what} ${n} is not an integer in 0..${max}`);
+    throw new XenstoreError('EINVAL', `${xsTypeName(type)}: ${what} ${n} is not an integer in 0..${max}`);
   }
   return String(n);
 }
@@ -30,7 +30,7 @@ const domid = (type: XsType, n: number, what = 'domid'): string => uint(type, wh
 function make(type: XsType, payload: Buffer): XsRequest {
   // libxenstore refuses these before sending (xs_talkv: E2BIG), rather than have xenstored drop the connection.
   if (payload.length > XENSTORE_PAYLOAD_MAX) {
-    throw new XsWireError(
+    throw new XenstoreError(
       'E2BIG',
       `${xsTypeName(type)}: payload of ${payload.length} bytes exceeds XENSTORE_PAYLOAD_MAX ${XENSTORE_PAYLOAD_MAX}`,
     );
@@ -59,7 +59,7 @@ export const xsRequest = {
   getPerms: (path: string) => strings(XS.XS_GET_PERMS, ['path', path]),
   /** Entry 0 is the owner; strings are checked as perms (`r0`, `b5`) before they are sent. */
   setPerms: (path: string, perms: readonly (string | XsPerm)[]) => {
-    if (perms.length === 0) throw new XsWireError('EINVAL', `XS_SET_PERMS ${path}: no permissions given`);
+    if (perms.length === 0) throw new XenstoreError('EINVAL', `XS_SET_PERMS ${path}: no permissions given`);
     const list = perms.map((p) => formatPerm(typeof p === 'string' ? parsePerm(p) : p));
     return strings(XS.XS_SET_PERMS, ['path', path], ...list.map((p): [string, string] => ['perm', p]));
   },
@@ -67,7 +67,12 @@ export const xsRequest = {
   watch: (path: string, token: string, depth?: number) =>
     depth === undefined
       ? strings(XS.XS_WATCH, ['path', path], ['token', token])
-      : strings(XS.XS_WATCH, ['path', path], ['token', token], ['depth', uint(XS.XS_WATCH, 'depth', depth, 0xffffffff)]),
+      : strings(
+          XS.XS_WATCH,
+          ['path', path],
+          ['token', token],
+          ['depth', uint(XS.XS_WATCH, 'depth', depth, 0xffffffff)],
+        ),
   unwatch: (path: string, token: string) => strings(XS.XS_UNWATCH, ['path', path], ['token', token]),
   /** `\0` (one empty string) -> `<txid>\0`; the id then goes in the header's tx_id. */
   transactionStart: () => make(XS.XS_TRANSACTION_START, joinNul([''])),

@@ -13,7 +13,6 @@ import {
   xsErrorReply,
   xsOkReply,
   xsWatchEvent,
-  XsWireError,
   type XsMessage,
 } from '../wire/index.js';
 import {
@@ -27,6 +26,7 @@ import {
 } from './nats-protocol.js';
 import type { XsSession } from './session.js';
 import type { Xenstored, XenstoredLogger } from './xenstored.js';
+import { XenstoreError } from '../errors.js';
 
 export interface XsNatsTransportOptions {
   /** A session with no request for this long is closed; default 60 s. */
@@ -227,7 +227,7 @@ function decode(data: Uint8Array): XsMessage {
   try {
     return decodeXsMessage(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   } catch (e) {
-    if (e instanceof XsWireError) {
+    if (e instanceof XenstoreError) {
       throw new Refusal(e.kind === 'E2BIG' ? 'E2BIG' : 'EINVAL', `malformed xs_wire request: ${e.message}`);
     }
     throw e;

@@ -4,9 +4,9 @@
 import { XS, type DomId } from '@dominion/abi';
 import { errnoOf, messageOf, xsdErrorOf } from '@dominion/bus';
 import { DurableLog, type FileIO, type LogDiscard } from '@dominion/fsio';
-import { XenstoreEngine, XsStoreError, type JournalRecord, type WatchFire, type XsQuota } from '../store/index.js';
+import { XenstoreEngine, type JournalRecord, type WatchFire, type XsQuota } from '../store/index.js';
 import { splitNul, xsErrorReply, type XsMessage } from '../wire/index.js';
-import { XenstoreError } from '../client/errors.js';
+import { XenstoreError } from '../errors.js';
 import { XsSession, type XsSessionHooks, type XsSessionHost } from './session.js';
 
 export type XenstoredLogger = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -152,10 +152,7 @@ export class Xenstored implements XsSessionHost {
   async introduceDomain(domid: DomId): Promise<void> {
     const what = `introduce domain ${domid}`;
     this.usable(what);
-    await this.change(
-      engineCall(() => this.engine.introduceDomain(domid)),
-      what,
-    );
+    await this.change(this.engine.introduceDomain(domid), what);
   }
 
   /**
@@ -165,7 +162,7 @@ export class Xenstored implements XsSessionHost {
   async releaseDomain(domid: DomId): Promise<void> {
     const what = `release domain ${domid}`;
     this.usable(what);
-    const out = engineCall(() => this.engine.releaseDomain(domid));
+    const out = this.engine.releaseDomain(domid);
     this.endSessionsOf(domid);
     await this.change(out, what);
   }
@@ -307,16 +304,6 @@ export class Xenstored implements XsSessionHost {
       () => this.log('info', `xenstored: compacted a ${before}-byte journal into a ${snapshot.length}-byte snapshot`),
       (e: unknown) => this.fail(e),
     );
-  }
-}
-
-/** The engine's own refusals (XsStoreError) surface as this library's XenstoreError, same kind. */
-function engineCall<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof XsStoreError) throw new XenstoreError(e.kind, e.message);
-    throw e;
   }
 }
 

@@ -3,7 +3,7 @@ import { XS } from '@dominion/abi';
 import { subjects } from '@dominion/bus';
 import { NodeFileIO } from '@dominion/fsio';
 import { startNatsServer, tempDir, waitFor, type NatsServerHandle } from '@dominion/testing';
-import { XenstoreClient, XenstoreError } from '../../src/client/index.js';
+import { XenstoreClient } from '../../src/client/index.js';
 import {
   decodeXsMessage,
   encodeXsMessage,
@@ -20,6 +20,7 @@ import {
   XS_SESSION_OPENED_HEADER,
   XsNatsTransport,
 } from '../../src/xenstored/index.js';
+import { XenstoreError } from '../../src/errors.js';
 
 interface Daemon {
   xs: Xenstored;

@@ -40,7 +40,10 @@ function listByParts(c: XsConnection, path: string): { children: string[]; parts
     if (strings.length <= 1 || strings[strings.length - 2] === 0) break;
     expect(parts.length).toBeLessThan(100);
   }
-  const list = strings.subarray(0, strings.length - 1).toString('latin1').split('\0');
+  const list = strings
+    .subarray(0, strings.length - 1)
+    .toString('latin1')
+    .split('\0');
   return { children: list.slice(0, -1), parts };
 }
 

@@ -1,6 +1,6 @@
 // Domains: INTRODUCE, RELEASE, GET_DOMAIN_PATH, IS_DOMAIN_INTRODUCED, and their method forms.
 import { describe, expect, it } from '@jest/globals';
-import { XenstoreEngine, XsStoreError } from '../../src/store/index.js';
+import { XenstoreEngine } from '../../src/store/index.js';
 import {
   begin,
   call,
@@ -19,6 +19,7 @@ import {
   watch,
   write,
 } from './helpers.js';
+import { XenstoreError } from '../../src/errors.js';
 
 function setup() {
   const e = new XenstoreEngine();
@@ -152,7 +153,7 @@ describe('RELEASE', () => {
 
   it('as a method, throws the same errors', () => {
     const { e } = setup();
-    expect(() => e.releaseDomain(9)).toThrow(XsStoreError);
+    expect(() => e.releaseDomain(9)).toThrow(XenstoreError);
     expect(() => e.releaseDomain(0)).toThrow(expect.objectContaining({ kind: 'EINVAL' }));
     e.introduceDomain(9);
     expect(e.releaseDomain(9).journal).toEqual([{ op: 'release', domid: 9 }]);

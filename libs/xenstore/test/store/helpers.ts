@@ -20,9 +20,15 @@ export const write = (p: string, v: string | Buffer): Req => ({
 export const mkdir = (p: string): Req => ({ type: XS.XS_MKDIR, payload: fields(p) });
 export const rm = (p: string): Req => ({ type: XS.XS_RM, payload: fields(p) });
 export const dir = (p: string): Req => ({ type: XS.XS_DIRECTORY, payload: fields(p) });
-export const dirPart = (p: string, off: number | string): Req => ({ type: XS.XS_DIRECTORY_PART, payload: fields(p, String(off)) });
+export const dirPart = (p: string, off: number | string): Req => ({
+  type: XS.XS_DIRECTORY_PART,
+  payload: fields(p, String(off)),
+});
 export const getPerms = (p: string): Req => ({ type: XS.XS_GET_PERMS, payload: fields(p) });
-export const setPerms = (p: string, ...perms: string[]): Req => ({ type: XS.XS_SET_PERMS, payload: fields(p, ...perms) });
+export const setPerms = (p: string, ...perms: string[]): Req => ({
+  type: XS.XS_SET_PERMS,
+  payload: fields(p, ...perms),
+});
 export const watch = (p: string, token: string, depth?: number): Req => ({
   type: XS.XS_WATCH,
   payload: depth === undefined ? fields(p, token) : fields(p, token, String(depth)),
@@ -35,8 +41,14 @@ export const introduce = (domid: number, gfn = 0x1234, port = 1): Req => ({
   payload: fields(String(domid), String(gfn), String(port)),
 });
 export const release = (domid: number): Req => ({ type: XS.XS_RELEASE, payload: fields(String(domid)) });
-export const getDomainPath = (domid: number | string): Req => ({ type: XS.XS_GET_DOMAIN_PATH, payload: fields(String(domid)) });
-export const isIntroduced = (domid: number): Req => ({ type: XS.XS_IS_DOMAIN_INTRODUCED, payload: fields(String(domid)) });
+export const getDomainPath = (domid: number | string): Req => ({
+  type: XS.XS_GET_DOMAIN_PATH,
+  payload: fields(String(domid)),
+});
+export const isIntroduced = (domid: number): Req => ({
+  type: XS.XS_IS_DOMAIN_INTRODUCED,
+  payload: fields(String(domid)),
+});
 export const resetWatches = (): Req => ({ type: XS.XS_RESET_WATCHES, payload: fields('') });
 export const control = (...f: string[]): Req => ({ type: XS.XS_CONTROL, payload: fields(...f) });
 export const getQuota = (...f: string[]): Req => ({ type: XS.XS_GET_QUOTA, payload: fields(...f) });

@@ -76,7 +76,9 @@ describe('exportState / importState', () => {
     expect(() => XenstoreEngine.importState(null)).toThrow(/XenStore state/);
     expect(() => XenstoreEngine.importState({ ...good, version: 2 })).toThrow(/version/);
     expect(() => XenstoreEngine.importState({ ...good, nodes: [['/x', '', ['n0']]] })).toThrow(/first node/);
-    expect(() => XenstoreEngine.importState({ ...good, nodes: [...good.nodes, ['/a/b', '', ['n0']]] })).toThrow(/before its parent/);
+    expect(() => XenstoreEngine.importState({ ...good, nodes: [...good.nodes, ['/a/b', '', ['n0']]] })).toThrow(
+      /before its parent/,
+    );
     expect(() => XenstoreEngine.importState({ ...good, nodes: [...good.nodes, ['/a', '', ['q0']]] })).toThrow(/perms/);
     expect(() => XenstoreEngine.importState({ ...good, nodes: [...good.nodes, ['/a b', '', ['n0']]] })).toThrow(/a b/);
   });
@@ -138,7 +140,9 @@ describe('the journal', () => {
     ]);
     const snapshot = viaJson(e.exportState());
     const o = call(e.connect(7), write('/inbox/m', 'hi'));
-    expect(o.journal).toEqual([{ op: 'write', path: '/inbox/m', value: Buffer.from('hi').toString('base64'), creator: 7 }]);
+    expect(o.journal).toEqual([
+      { op: 'write', path: '/inbox/m', value: Buffer.from('hi').toString('base64'), creator: 7 },
+    ]);
     const r = XenstoreEngine.importState(snapshot);
     r.applyJournal(viaJson(o.journal[0]));
     run([[r.connect(0), 0, getPerms('/inbox/m'), 'n7|w7|']]);

@@ -12,7 +12,17 @@ function setup() {
 describe('message types', () => {
   it('answers ENOSYS to types it does not implement, and to server-only or unknown ones', () => {
     const { dom0 } = setup();
-    for (const type of [XS.XS_RESUME, XS.XS_SET_TARGET, XS.XS_GET_FEATURE, XS.XS_SET_FEATURE, XS.XS_WATCH_EVENT, XS.XS_ERROR, 20, 27, XS.XS_INVALID]) {
+    for (const type of [
+      XS.XS_RESUME,
+      XS.XS_SET_TARGET,
+      XS.XS_GET_FEATURE,
+      XS.XS_SET_FEATURE,
+      XS.XS_WATCH_EVENT,
+      XS.XS_ERROR,
+      20,
+      27,
+      XS.XS_INVALID,
+    ]) {
       expect({ type, reply: call(dom0, raw(type, '0\0')).reply }).toEqual({
         type,
         reply: { type: XS.XS_ERROR, payload: Buffer.from('ENOSYS\0') },

@@ -206,7 +206,12 @@ describe('GET_QUOTA / SET_QUOTA', () => {
     const e = new XenstoreEngine();
     const dom0 = e.connect(0);
     run([
-      [dom0, 0, { type: 25, payload: Buffer.alloc(0) }, 'nodes watches transactions transaction-nodes node-permissions path-max node-size|'],
+      [
+        dom0,
+        0,
+        { type: 25, payload: Buffer.alloc(0) },
+        'nodes watches transactions transaction-nodes node-permissions path-max node-size|',
+      ],
       [dom0, 0, getQuota('nodes'), '1000|'],
       [dom0, 0, getQuota('7', 'nodes'), 'E:ENOENT'],
       [dom0, 0, introduce(7), 'OK|'],

@@ -2,7 +2,6 @@
 // tx_id u32 @8, len u32 @12, all little-endian, then len payload bytes.
 import { XS } from '@dominion/abi';
 import {
-  XsWireError,
   decodeXsHeader,
   decodeXsMessage,
   encodeXsMessage,
@@ -17,6 +16,7 @@ import {
   type XsMessage,
 } from '../../src/wire/index.js';
 import { hex } from '../fixtures/wire/hex.js';
+import { XenstoreError } from '../../src/errors.js';
 
 const READ_NAME = hex`
   02000000                              # type   @0  XS_READ (2)
@@ -140,13 +140,17 @@ describe('xsd_sockmsg refusals', () => {
     expect(ok.length).toBe(16 + 4096);
     expect(ok.subarray(12, 16).toString('hex')).toBe('00100000'); // len @12 = 0x1000
     const big = { type: XS.XS_WRITE, reqId: 1, txId: 0, payload: Buffer.alloc(4097) };
-    expect(() => encodeXsMessage(big)).toThrow(XsWireError);
+    expect(() => encodeXsMessage(big)).toThrow(XenstoreError);
     expect(() => encodeXsMessage(big)).toThrow(expect.objectContaining({ kind: 'E2BIG' }));
     expect(() => encodeXsMessage(big)).toThrow(/XS_WRITE req_id 1: payload of 4097 bytes/);
   });
 
   it('refuses header fields that are not u32 with EINVAL', () => {
-    expect(encodeXsMessage(msg(XS.XS_READ, 0xffffffff, 0, '/\0')).subarray(4, 8).toString('hex')).toBe('ffffffff');
+    expect(
+      encodeXsMessage(msg(XS.XS_READ, 0xffffffff, 0, '/\0'))
+        .subarray(4, 8)
+        .toString('hex'),
+    ).toBe('ffffffff');
     for (const bad of [-1, 0x100000000, 1.5, NaN]) {
       expect(() => encodeXsMessage(msg(XS.XS_READ, bad, 0, '/\0'))).toThrow(
         expect.objectContaining({ kind: 'EINVAL', message: expect.stringContaining('req_id') }),

@@ -1,6 +1,7 @@
 import { XS } from '@dominion/abi';
-import { XsWireError, XsWireParser, type XsMessage } from '../../src/wire/index.js';
+import { XsWireParser, type XsMessage } from '../../src/wire/index.js';
 import { hex } from '../fixtures/wire/hex.js';
+import { XenstoreError } from '../../src/errors.js';
 
 // Three messages as one socket would carry them, written by hand (type @0, req_id @4, tx_id @8, len @12).
 const STREAM = hex`
@@ -83,7 +84,7 @@ describe('XsWireParser', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(XsWireError);
+    expect(err).toBeInstanceOf(XenstoreError);
     expect(err).toMatchObject({ kind: 'E2BIG', message: expect.stringContaining('XS_WRITE req_id 42') });
     expect(p.failed).toBe(err);
     expect(() => p.feed(STREAM)).toThrow(expect.objectContaining({ kind: 'EINVAL' }));

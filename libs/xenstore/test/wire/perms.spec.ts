@@ -1,4 +1,5 @@
-import { XsWireError, formatPerm, formatPerms, parsePerm, parsePerms } from '../../src/wire/index.js';
+import { formatPerm, formatPerms, parsePerm, parsePerms } from '../../src/wire/index.js';
+import { XenstoreError } from '../../src/errors.js';
 
 describe('permission strings', () => {
   it('parses each letter', () => {
@@ -18,9 +19,9 @@ describe('permission strings', () => {
       } catch (e) {
         err = e;
       }
-      expect(err).toBeInstanceOf(XsWireError);
-      expect([s, (err as XsWireError).kind]).toEqual([s, 'EINVAL']);
-      expect((err as XsWireError).message).toContain(`permission ${JSON.stringify(s)}`);
+      expect(err).toBeInstanceOf(XenstoreError);
+      expect([s, (err as XenstoreError).kind]).toEqual([s, 'EINVAL']);
+      expect((err as XenstoreError).message).toContain(`permission ${JSON.stringify(s)}`);
     }
   });
 
@@ -45,7 +46,9 @@ describe('permission strings', () => {
   });
 
   it('refuses an empty list (a node always has its owner entry) and names the bad entry of a list', () => {
-    expect(() => parsePerms([])).toThrow(expect.objectContaining({ kind: 'EINVAL', message: expect.stringContaining('owner') }));
+    expect(() => parsePerms([])).toThrow(
+      expect.objectContaining({ kind: 'EINVAL', message: expect.stringContaining('owner') }),
+    );
     expect(() => formatPerms([])).toThrow(/owner/);
     expect(() => parsePerms(['n0', 'r1', 'z2'])).toThrow(
       expect.objectContaining({ kind: 'EINVAL', message: expect.stringMatching(/^entry 2: permission "z2"/) }),

@@ -1,7 +1,6 @@
 // Reply payloads written out by hand from docs/misc/xenstore.txt and C xenstored's behaviour (xen-facts §4).
 import { XS } from '@dominion/abi';
 import {
-  XsWireError,
   isOkReply,
   parseDirectoryPartReply,
   parseDirectoryReply,
@@ -12,6 +11,7 @@ import {
   parseWatchEvent,
   type XsMessage,
 } from '../../src/wire/index.js';
+import { XenstoreError } from '../../src/errors.js';
 
 const m = (type: number, payload: string, reqId = 1): XsMessage => ({
   type,
@@ -40,7 +40,10 @@ describe('error and OK replies', () => {
 describe('watch events', () => {
   it('reads path and token', () => {
     expect(parseWatchEvent(m(XS.XS_WATCH_EVENT, '/a/b\0tok\0', 0))).toEqual({ path: '/a/b', token: 'tok' });
-    expect(parseWatchEvent(m(XS.XS_WATCH_EVENT, '@releaseDomain\0\0', 0))).toEqual({ path: '@releaseDomain', token: '' });
+    expect(parseWatchEvent(m(XS.XS_WATCH_EVENT, '@releaseDomain\0\0', 0))).toEqual({
+      path: '@releaseDomain',
+      token: '',
+    });
   });
 
   it('refuses other messages and events without a token with EPROTO', () => {
@@ -109,7 +112,7 @@ describe('transaction, domain and permission replies', () => {
       { perm: 'r', domid: 3 },
       { perm: 'b', domid: 7 },
     ]);
-    expect(() => parseGetPermsReply(b('n0\0q3\0'))).toThrow(XsWireError);
+    expect(() => parseGetPermsReply(b('n0\0q3\0'))).toThrow(XenstoreError);
     expect(() => parseGetPermsReply(b('n0\0q3\0'))).toThrow(/entry 1: permission "q3"/);
   });
 });

@@ -1,6 +1,7 @@
 // Request payloads written out by hand from docs/misc/xenstore.txt (`|` there is a NUL here).
 import { XS } from '@dominion/abi';
-import { XsWireError, xsRequest, type XsRequest } from '../../src/wire/index.js';
+import { xsRequest, type XsRequest } from '../../src/wire/index.js';
+import { XenstoreError } from '../../src/errors.js';
 
 const req = (type: number, payload: string): XsRequest =>
   ({ type, payload: Buffer.from(payload, 'latin1') }) as XsRequest;
@@ -14,7 +15,11 @@ describe('xsRequest payloads', () => {
     ['mkdir', xsRequest.mkdir('/local/domain/1/data'), req(XS.XS_MKDIR, '/local/domain/1/data\0')],
     ['rm', xsRequest.rm('/local/domain/1/device'), req(XS.XS_RM, '/local/domain/1/device\0')],
     ['directory', xsRequest.directory('/local/domain'), req(XS.XS_DIRECTORY, '/local/domain\0')],
-    ['directoryPart', xsRequest.directoryPart('/local/domain', 4090), req(XS.XS_DIRECTORY_PART, '/local/domain\x004090\0')],
+    [
+      'directoryPart',
+      xsRequest.directoryPart('/local/domain', 4090),
+      req(XS.XS_DIRECTORY_PART, '/local/domain\x004090\0'),
+    ],
     ['getPerms', xsRequest.getPerms('/local'), req(XS.XS_GET_PERMS, '/local\0')],
     ['setPerms (strings)', xsRequest.setPerms('/x', ['n1', 'r0']), req(XS.XS_SET_PERMS, '/x\0n1\0r0\0')],
     [
@@ -56,7 +61,7 @@ describe('xsRequest payloads', () => {
 describe('xsRequest refusals', () => {
   it('refuses a NUL inside a path or token (it would shift every later field) with EINVAL', () => {
     expect(xsRequest.read('/a/b').payload.length).toBe(5);
-    expect(() => xsRequest.read('/a\0b')).toThrow(XsWireError);
+    expect(() => xsRequest.read('/a\0b')).toThrow(XenstoreError);
     expect(() => xsRequest.read('/a\0b')).toThrow(
       expect.objectContaining({ kind: 'EINVAL', message: 'XS_READ: path "/a\\u0000b" contains a NUL' }),
     );
@@ -77,7 +82,10 @@ describe('xsRequest refusals', () => {
   it('refuses domids, frame numbers and ports that are not unsigned integers in range', () => {
     expect(xsRequest.getDomainPath(65535).payload.toString()).toBe('65535\0');
     expect(() => xsRequest.getDomainPath(65536)).toThrow(
-      expect.objectContaining({ kind: 'EINVAL', message: 'XS_GET_DOMAIN_PATH: domid 65536 is not an integer in 0..65535' }),
+      expect.objectContaining({
+        kind: 'EINVAL',
+        message: 'XS_GET_DOMAIN_PATH: domid 65536 is not an integer in 0..65535',
+      }),
     );
     expect(() => xsRequest.release(-1)).toThrow(/XS_RELEASE: domid -1/);
     expect(() => xsRequest.introduce(1.5, 1, 1)).toThrow(/XS_INTRODUCE: domid 1.5/);

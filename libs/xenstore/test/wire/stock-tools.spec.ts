@@ -307,7 +307,11 @@ describe('bytes captured from Debian xenstore-utils', () => {
         02000000 00000000 07000000 08000000   # READ: type @0 2, req_id @4 0, tx_id @8 7, len @12 8
         2f746f6f6c2f78 00                     # "/tool/x" NUL
       ${TX_COMMIT}`),
-      [sent(xsRequest.transactionStart()), sent(xsRequest.read('/tool/x'), TXID), sent(xsRequest.transactionEnd(true), TXID)],
+      [
+        sent(xsRequest.transactionStart()),
+        sent(xsRequest.read('/tool/x'), TXID),
+        sent(xsRequest.transactionEnd(true), TXID),
+      ],
     );
   });
 
@@ -339,7 +343,11 @@ describe('bytes captured from Debian xenstore-utils', () => {
         01000000 00000000 07000000 06000000   # DIRECTORY: type @0 1, req_id @4 0, tx_id @8 7, len @12 6
         2f746f6f6c 00                         # "/tool" NUL
       ${TX_COMMIT}`),
-      [sent(xsRequest.transactionStart()), sent(xsRequest.directory('/tool'), TXID), sent(xsRequest.transactionEnd(true), TXID)],
+      [
+        sent(xsRequest.transactionStart()),
+        sent(xsRequest.directory('/tool'), TXID),
+        sent(xsRequest.transactionEnd(true), TXID),
+      ],
     );
   });
 

@@ -1,6 +1,6 @@
 import { CrashSimFileIO, NodeFileIO } from '@dominion/fsio';
 import { tempDir, waitFor } from '@dominion/testing';
-import { XenstoreError } from '../../src/client/errors.js';
+import { XenstoreError } from '../../src/errors.js';
 import type { XsMessage } from '../../src/wire/index.js';
 import { Xenstored, type XsSession } from '../../src/xenstored/index.js';
 import { call, msg, req, show } from './helpers.js';
