@@ -1,0 +1,14 @@
+export * from './errors.js';
+export * from './checksum/index.js';
+export * from './constants.js';
+export * from './blkptr.js';
+export * from './label.js';
+export * from './uberblock.js';
+export * from './vdev.js';
+export * from './allocator.js';
+export * from './objset.js';
+export { type DatasetType, type VolumeProps } from './mos.js';
+export { type LogRecord } from './zil.js';
+export * from './verify.js';
+export * from './volume.js';
+export * from './pool.js';
