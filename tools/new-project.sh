@@ -18,7 +18,7 @@ cat > "$dir/package.json" <<JSON
     "build": "tsc -b tsconfig.lib.json",
     "typecheck": "tsc -b tsconfig.json",
     "lint": "eslint .",
-    "test": "node --experimental-vm-modules --disable-warning=ExperimentalWarning ../../node_modules/jest/bin/jest.js --passWithNoTests"$start
+    "test": "node --experimental-vm-modules --disable-warning=ExperimentalWarning ../../node_modules/jest/bin/jest.js"$start
   }
 }
 JSON
