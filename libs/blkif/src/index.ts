@@ -4,6 +4,7 @@ export * from './keys.js';
 export * from './layout.js';
 export * from './request.js';
 export * from './response.js';
+export * from './c-literal.js';
 export * from './vdev.js';
 export * from './validate.js';
 export * from './ring.js';

@@ -1,27 +1,14 @@
 // Numbers as xl reads them: libxlu hands every value to strtol(3)/strtoul(3) with base 0, so `0x1f` is
-// hex, `017` octal and `17` decimal. Only the literal syntax is accepted here; the leading whitespace
-// that the C functions would also skip is refused (see the README's "Divergences").
+// hex, `017` octal and `17` decimal. Only the literal syntax is accepted (parseCLiteral, shared with the
+// vdev parser of @dominion/blkif); the leading whitespace that the C functions would also skip is refused
+// (see the README's "Divergences").
+import { parseCLiteral } from '@dominion/blkif';
 
 /** LONG_MIN..LONG_MAX of the LP64 ABI xl runs on. */
 export const LONG_MIN = -(1n << 63n);
 export const LONG_MAX = (1n << 63n) - 1n;
-export const INT_MAX = 0x7fffffff;
 
 export type CNumber = { kind: 'ok'; value: bigint } | { kind: 'invalid' } | { kind: 'range' };
-
-const C_LITERAL = /^([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/;
-
-/** The whole of `text` as one C integer literal (base 0), unbounded. */
-export function parseCLiteral(text: string): bigint | undefined {
-  const m = C_LITERAL.exec(text);
-  if (!m) return undefined;
-  const [, sign, hex, oct, dec] = m;
-  let v: bigint;
-  if (hex !== undefined) v = BigInt(`0x${hex}`);
-  else if (oct !== undefined) v = oct.length > 1 ? BigInt(`0o${oct.slice(1)}`) : 0n;
-  else v = BigInt(dec);
-  return sign === '-' ? -v : v;
-}
 
 /** strtol(text, &ep, 0) with xl's checks: the whole string must be the number, within a C long. */
 export function strtolFull(text: string): CNumber {

@@ -4,8 +4,8 @@
 // bare words fill target, format, vdev, access in turn; `target=` swallows the rest of the spec,
 // commas included; the deprecated `phy:`, `tap:aio:`, `raw:`, `qcow2:`, `iscsi:` … prefixes are taken
 // as xl takes them. Errors read as xlu__disk_err prints them, with where the spec was written.
+import { vdevToDevice } from '@dominion/blkif';
 import { XlCfgError, formatLocation, type XlCfgLocation } from './errors.js';
-import { vdevToDevice } from './vdev.js';
 
 export type DiskFormat = 'raw' | 'qcow' | 'qcow2' | 'vhd' | 'qed' | 'empty';
 export type DiskBackendType = 'phy' | 'qdisk' | 'standalone' | 'tap';

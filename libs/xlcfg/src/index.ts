@@ -5,7 +5,8 @@ export { parseXlCfg, COMMAND_LINE, type ParseXlCfgOptions } from './parser.js';
 export { PYTHON_HINT } from './lexer.js';
 export * from './domain.js';
 export * from './disk.js';
-export * from './vdev.js';
+// Device numbers belong to the vbd interface; re-exported so xlcfg's API is unchanged.
+export { devidToVdev, diskLetters, vdevToDevice, type VdevKind, type Vdev as VirtualDevice } from '@dominion/blkif';
 export * from './vif.js';
 export * from './rate.js';
 export * from './vlan.js';
