@@ -10,3 +10,4 @@ for (const f of ["tsconfig.lib.json","tsconfig.spec.json"]) {
   const t=JSON.parse(fs.readFileSync(dir+"/"+f)); const ref="../../libs/"+lib+"/tsconfig.lib.json";
   t.references=t.references||[]; if(!t.references.some(r=>r.path===ref)) t.references.push({path:ref});
   fs.writeFileSync(dir+"/"+f, JSON.stringify(t,null,2)+"\n"); }' "$dir" "$lib"
+npx prettier --log-level warn --write "$dir/package.json" "$dir/tsconfig.lib.json" "$dir/tsconfig.spec.json"

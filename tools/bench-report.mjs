@@ -6,13 +6,15 @@ const dir = new URL('../var/bench/', import.meta.url);
 const doc = new URL('../docs/benchmarks.md', import.meta.url);
 if (!existsSync(dir)) process.exit(0);
 const out = [];
-for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+for (const f of readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const r = JSON.parse(readFileSync(new URL(f, dir), 'utf8'));
   out.push(`### ${r.name} (${r.date.slice(0, 16).replace('T', ' ')} UTC)`, '');
   if (r.notes) out.push(r.notes, '');
   const cols = [...new Set((r.rows ?? []).flatMap((row) => Object.keys(row)))];
   out.push(`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`);
-  for (const row of r.rows ?? []) out.push(`| ${cols.map((c) => (row[c] ?? '')).join(' | ')} |`);
+  for (const row of r.rows ?? []) out.push(`| ${cols.map((c) => row[c] ?? '').join(' | ')} |`);
   out.push('');
 }
 const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n\n<!-- bench:begin -->\n<!-- bench:end -->\n';

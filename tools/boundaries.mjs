@@ -6,12 +6,25 @@ const noApps = [
   { group: ['@dominion/app-*', '**/apps/**'], message: 'apps are leaves: nothing imports an app (ARCHITECTURE §6)' },
 ];
 const framework = [
-  { group: ['@nestjs/*', 'rxjs', 'rxjs/*'], message: 'protocol and engine libraries import no NestJS (ARCHITECTURE §6)' },
-  { group: ['@grpc/*'], message: 'protocol and engine libraries do no network I/O; gRPC wiring lives in apps and libs/runtime' },
+  {
+    group: ['@nestjs/*', 'rxjs', 'rxjs/*'],
+    message: 'protocol and engine libraries import no NestJS (ARCHITECTURE §6)',
+  },
+  {
+    group: ['@grpc/*'],
+    message: 'protocol and engine libraries do no network I/O; gRPC wiring lives in apps and libs/runtime',
+  },
   { group: ['@dominion/runtime', '@dominion/testing'], message: 'pure libraries do not depend on the runtime' },
   // nats-core's helpers (headers, errors) are pure; the transport opens sockets, so only its types are allowed.
-  { group: ['@nats-io/transport-node'], allowTypeImports: true, message: 'pure libraries take an injected NatsConnection, never open one' },
-  { group: ['node:net', 'node:dgram', 'node:http', 'node:http2', 'net', 'dgram', 'http', 'http2'], message: 'pure libraries do no network I/O' },
+  {
+    group: ['@nats-io/transport-node'],
+    allowTypeImports: true,
+    message: 'pure libraries take an injected NatsConnection, never open one',
+  },
+  {
+    group: ['node:net', 'node:dgram', 'node:http', 'node:http2', 'net', 'dgram', 'http', 'http2'],
+    message: 'pure libraries do no network I/O',
+  },
 ];
 const pureLibs = ['libs/*/src/**/*.ts'];
 const impureLibs = ['libs/runtime/**/*.ts', 'libs/testing/**/*.ts'];

@@ -47,3 +47,4 @@ cat > "$dir/tsconfig.spec.json" <<JSON
 JSON
 echo "module.exports = require('../../jest.preset.cjs')(__dirname);" > "$dir/jest.config.cjs"
 echo "created $dir ($pkg)"
+npx prettier --log-level warn --write "$dir"

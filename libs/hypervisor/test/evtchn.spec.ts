@@ -186,7 +186,9 @@ describe('evtchn_reset', () => {
     expect(status(hv, 0, dp)).toMatchObject({ state: 'closed' });
     expect(status(hv, fe, fp)).toMatchObject({ state: 'unbound', unbound: { dom: 0 } });
     // ...until it has reset its table.
-    expect(hv.hypercall(0, 'evtchn_bind_virq', { virq: VIRQ.VIRQ_DOM_EXC }).result).toMatchObject({ port: expect.any(Number) });
+    expect(hv.hypercall(0, 'evtchn_bind_virq', { virq: VIRQ.VIRQ_DOM_EXC }).result).toMatchObject({
+      port: expect.any(Number),
+    });
   });
 
   it('resetting another domain needs the control domain', () => {

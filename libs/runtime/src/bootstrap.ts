@@ -11,7 +11,10 @@ import { loadDomainConfig } from './config.js';
 export async function bootstrapDomain(service: string, appModule: Type<unknown>): Promise<INestApplicationContext> {
   const cfg = loadDomainConfig(service);
   const log = createLogger(cfg);
-  const app = await NestFactory.createApplicationContext(appModule, { logger: new PinoNestLogger(log), abortOnError: false });
+  const app = await NestFactory.createApplicationContext(appModule, {
+    logger: new PinoNestLogger(log),
+    abortOnError: false,
+  });
   app.enableShutdownHooks();
   let closing = false;
   const stop = (signal: string): void => {

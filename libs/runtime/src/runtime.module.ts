@@ -1,4 +1,11 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { HypervisorClient } from '@dominion/hypervisor';
 import { loadDomainConfig, type DomainConfig } from './config.js';

@@ -27,7 +27,9 @@ describe('gRPC wiring', () => {
     ]);
     expect(host.port).toBeGreaterThan(0);
     const client = new Echo(host.address, grpc.credentials.createInsecure());
-    const pong = await new Promise<any>((res, rej) => client.Say({ text: 'hi' }, (e: any, r: any) => (e ? rej(e) : res(r))));
+    const pong = await new Promise<any>((res, rej) =>
+      client.Say({ text: 'hi' }, (e: any, r: any) => (e ? rej(e) : res(r))),
+    );
     expect(pong.text).toBe('HI');
 
     const err = await new Promise<grpc.ServiceError>((res) => client.Say({ text: 'bad' }, (e: any) => res(e)));

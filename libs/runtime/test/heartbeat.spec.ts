@@ -33,10 +33,14 @@ describe('RuntimeModule heartbeat', () => {
     const ma = await boot(a, true);
     const mb = await boot(b, false);
     try {
-      const info = await waitFor(async () => {
-        const i = await dom0.getDomainInfo(a);
-        return i.last_heartbeat !== undefined ? i : undefined;
-      }, 5000, 'a heartbeat from the service');
+      const info = await waitFor(
+        async () => {
+          const i = await dom0.getDomainInfo(a);
+          return i.last_heartbeat !== undefined ? i : undefined;
+        },
+        5000,
+        'a heartbeat from the service',
+      );
       expect(info!.cpu_time).toBeGreaterThan(0);
       expect((await dom0.getDomainInfo(b)).last_heartbeat).toBeUndefined();
     } finally {

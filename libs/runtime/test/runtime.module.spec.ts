@@ -23,7 +23,20 @@ describe('RuntimeModule', () => {
 
   it('gives a service its config and a live bus connection, serves health, and drains on close', async () => {
     const healthPort = await freePort();
-    @Module({ imports: [RuntimeModule.forRoot({ service: 'unit', env: { DOMINION_NATS_URL: srv.url, DOMINION_DOMID: '3', DOMINION_HEALTH_PORT: String(healthPort), DOMINION_LOG_LEVEL: 'silent' } })], providers: [Pinger] })
+    @Module({
+      imports: [
+        RuntimeModule.forRoot({
+          service: 'unit',
+          env: {
+            DOMINION_NATS_URL: srv.url,
+            DOMINION_DOMID: '3',
+            DOMINION_HEALTH_PORT: String(healthPort),
+            DOMINION_LOG_LEVEL: 'silent',
+          },
+        }),
+      ],
+      providers: [Pinger],
+    })
     class AppModule {}
     const mod = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const app = mod;

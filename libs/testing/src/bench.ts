@@ -26,7 +26,11 @@ export function latencyStats(latNs: number[], elapsedNs: number): LatencyStats {
 }
 
 /** Times `n` sequential calls of `op` after `warmup` unmeasured ones. */
-export async function timeSequential(op: () => Promise<unknown>, n: number, warmup = Math.min(500, n)): Promise<LatencyStats> {
+export async function timeSequential(
+  op: () => Promise<unknown>,
+  n: number,
+  warmup = Math.min(500, n),
+): Promise<LatencyStats> {
   for (let i = 0; i < warmup; i++) await op();
   const lat: number[] = new Array<number>(n);
   const t0 = process.hrtime.bigint();
