@@ -15,7 +15,7 @@ import {
   parseProtocol,
   type BlkifRequest,
 } from '../src/index.js';
-import { hex } from './fixtures/hex.js';
+import { hex } from '@dominion/testing';
 
 const WRITE_2SEG: BlkifRequest = {
   operation: BLKIF_OP.BLKIF_OP_WRITE,

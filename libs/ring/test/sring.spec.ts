@@ -2,7 +2,7 @@
 // rsp_prod u32 @8, rsp_event u32 @12, pvt @16, padding to 64, ring[] from 64. Entries here are netif rx
 // sized (8 bytes, 256 slots per page) so the page head fits on a screen.
 import { RingError, SharedBackRing, SharedFrontRing, SharedRing } from '../src/index.js';
-import { hex } from './fixtures/hex.js';
+import { hex } from '@dominion/testing';
 
 const INITIALISED_HEAD = hex`
   00000000   # req_prod  @0   0

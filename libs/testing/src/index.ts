@@ -2,3 +2,4 @@ export * from './nats-server.js';
 export * from './net.js';
 export * from './tmp.js';
 export * from './bench.js';
+export * from './hex.js';

@@ -15,7 +15,7 @@ import {
   xsWatchEvent,
   type XsMessage,
 } from '../../src/wire/index.js';
-import { hex } from '../fixtures/wire/hex.js';
+import { hex } from '@dominion/testing';
 import { XenstoreError } from '../../src/errors.js';
 
 const READ_NAME = hex`

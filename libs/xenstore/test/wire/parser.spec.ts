@@ -1,6 +1,6 @@
 import { XS } from '@dominion/abi';
 import { XsWireParser, type XsMessage } from '../../src/wire/index.js';
-import { hex } from '../fixtures/wire/hex.js';
+import { hex } from '@dominion/testing';
 import { XenstoreError } from '../../src/errors.js';
 
 // Three messages as one socket would carry them, written by hand (type @0, req_id @4, tx_id @8, len @12).

@@ -45,7 +45,7 @@ import {
   type XsMessage,
   type XsRequest,
 } from '../../src/wire/index.js';
-import { hex } from '../fixtures/wire/hex.js';
+import { hex } from '@dominion/testing';
 
 type Answer = (m: XsMessage) => XsMessage[];
 
