@@ -4,6 +4,7 @@
 // nothing else. Responses go out in any order, batched: everything produced before a push is one message.
 import { GNTST, XEN_PAGE_SIZE, type GntStatus, type GrantRef } from '@dominion/abi';
 import { RingError, gntstName } from './errors.js';
+import { withinPage } from './grant-table.js';
 import { checkRingIdx, idxAdd, idxDiff, isRingIdx, prodOverflow } from './idx.js';
 import {
   idKey,
@@ -41,13 +42,7 @@ export class BackRequest<Req> {
    * Xen would give when the frontend did not hand those bytes over with this request.
    */
   read(ref: GrantRef, offset = 0, length = XEN_PAGE_SIZE - offset): Uint8Array {
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > XEN_PAGE_SIZE
-    ) {
+    if (!withinPage(offset, length)) {
       throw fault(
         GNTST.GNTST_bad_copy_arg,
         `request id ${this.id}: ${length} bytes at offset ${offset} of grant ref ${ref} overrun the page`,

@@ -97,13 +97,7 @@ export class GrantTable {
     }
     if (write && e.readonly)
       return fail(GNTST.GNTST_general_error, `grant ref ${ref} is readonly: domain ${domid} may not write it`);
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > XEN_PAGE_SIZE
-    ) {
+    if (!withinPage(offset, length)) {
       return fail(
         GNTST.GNTST_bad_copy_arg,
         `grant ref ${ref}: ${length} bytes at offset ${offset} do not fit in a ${XEN_PAGE_SIZE}-byte page`,
@@ -123,4 +117,15 @@ export class GrantTable {
 
 function fail(status: GntStatus, reason: string): GrantCheck {
   return { status, reason: `${reason} (${gntstName(status)})` };
+}
+
+/** A grant copy may not cross its page (GNTST_bad_copy_arg otherwise). */
+export function withinPage(offset: number, length: number): boolean {
+  return (
+    Number.isSafeInteger(offset) &&
+    Number.isSafeInteger(length) &&
+    offset >= 0 &&
+    length >= 0 &&
+    offset + length <= XEN_PAGE_SIZE
+  );
 }
