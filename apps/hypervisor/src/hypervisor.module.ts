@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { cpus, totalmem } from 'node:os';
 import { Hypervisor, hypervisorConfigFromEnv, type HypervisorConfig } from '@dominion/hypervisor';
-import { RuntimeModule } from '@dominion/runtime';
+import { DOMAIN_CONFIG, RuntimeModule, type DomainConfig } from '@dominion/runtime';
+import { DomainIdentities } from './domain-identities.js';
 import { HypervisorService } from './hypervisor.service.js';
-import { HYPERVISOR_CONFIG } from './tokens.js';
+import { DOMAIN_IDENTITIES, HYPERVISOR_CONFIG } from './tokens.js';
 
 export interface HypervisorModuleOptions {
   /** Environment to read instead of process.env (tests). */
@@ -28,6 +29,13 @@ export class HypervisorModule {
           provide: Hypervisor,
           useFactory: (cfg: HypervisorConfig) => new Hypervisor({ host: cfg.host, liveness: cfg.liveness }),
           inject: [HYPERVISOR_CONFIG],
+        },
+        {
+          // Only the hypervisor is given the identity store: it mints and revokes domains' credentials.
+          provide: DOMAIN_IDENTITIES,
+          useFactory: (cfg: DomainConfig): Promise<DomainIdentities | null> | null =>
+            env.DOMINION_IDENTITY_DIR ? DomainIdentities.open(env.DOMINION_IDENTITY_DIR, cfg.natsUrl) : null,
+          inject: [DOMAIN_CONFIG],
         },
         HypervisorService,
       ],

@@ -2,7 +2,9 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Hypervisor, serveHypervisor, type HypervisorConfig, type HypervisorServer } from '@dominion/hypervisor';
 import { Health, LOGGER, NATS_CONNECTION, type Logger } from '@dominion/runtime';
-import { HYPERVISOR_CONFIG } from './tokens.js';
+import type { DomainIdentities } from './domain-identities.js';
+import { serveHypervisorWithIdentities } from './serve-with-identities.js';
+import { DOMAIN_IDENTITIES, HYPERVISOR_CONFIG } from './tokens.js';
 
 /**
  * Serves every hypercall on `xen.hv.*.<op>` and runs the liveness tick; publishes the engine's effects:
@@ -19,24 +21,32 @@ export class HypervisorService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly log: Logger,
     private readonly health: Health,
+    @Inject(DOMAIN_IDENTITIES) private readonly ids: DomainIdentities | null,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.server = serveHypervisor(this.nc, this.engine, {
+    const opts = {
       tickMs: this.cfg.tickMs,
-      onLog: (line) => this.log.info({ dmesg: true }, line),
-      onInternalError: (e, subject) => this.log.error({ err: e, subject }, 'hypercall failed internally'),
-    });
+      onLog: (line: string) => this.log.info({ dmesg: true }, line),
+      onInternalError: (e: unknown, subject: string) =>
+        this.log.error({ err: e, subject }, 'hypercall failed internally'),
+      onRefusedReply: (caller: number | undefined, subject: string, reply: string) =>
+        this.log.warn({ domid: caller, subject, reply }, 'hypercall dropped: reply subject is not the caller inbox'),
+    };
+    this.server = this.ids
+      ? serveHypervisorWithIdentities(this.nc, this.engine, this.ids, opts)
+      : serveHypervisor(this.nc, this.engine, opts);
     this.health.register('hypervisor', () => this.server !== undefined);
     const { host, liveness } = this.cfg;
     this.log.info(
       { cpus: host.nrCpus, memoryKiB: host.totalMemoryKiB, beatMs: liveness.beatMs, deadlineMs: liveness.deadlineMs },
-      'hypervisor serving hypercalls',
+      `hypervisor serving hypercalls${this.ids ? ", minting domains' credentials" : ' (bus without auth)'}`,
     );
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.server?.close();
     this.server = undefined;
+    await this.ids?.close();
   }
 }

@@ -67,6 +67,12 @@ describe('hypervisor service', () => {
     expect(await dom0.hv.physinfo()).toMatchObject({ nr_cpus: 2, total_memkb: 4096 * 1024 });
   });
 
+  it('mints no credentials when the bus runs without auth (no DOMINION_IDENTITY_DIR)', async () => {
+    const r = await dom0.hv.call('createdomain', { name: 'no-auth', target_memkb: 65536 });
+    expect(r).toEqual({ domid: r.domid });
+    await dom0.hv.destroyDomain(r.domid);
+  });
+
   it('lets two domains bind an interdomain channel and notify each other; a third one is dropped', async () => {
     const fe = await guest('fe');
     const be = await guest('be');

@@ -120,8 +120,22 @@ const XSD_OF: Partial<Record<XenErrno, XsdError>> = {
   ECONNREFUSED: 'EIO',
 };
 const XSD_NATIVE = new Set<string>([
-  'EINVAL', 'EACCES', 'EEXIST', 'EISDIR', 'ENOENT', 'ENOMEM', 'ENOSPC', 'EIO',
-  'ENOTEMPTY', 'ENOSYS', 'EROFS', 'EBUSY', 'EAGAIN', 'EISCONN', 'E2BIG', 'EPERM',
+  'EINVAL',
+  'EACCES',
+  'EEXIST',
+  'EISDIR',
+  'ENOENT',
+  'ENOMEM',
+  'ENOSPC',
+  'EIO',
+  'ENOTEMPTY',
+  'ENOSYS',
+  'EROFS',
+  'EBUSY',
+  'EAGAIN',
+  'EISCONN',
+  'E2BIG',
+  'EPERM',
 ]);
 export function xsdErrorOf(kind: XenErrno): XsdError {
   return XSD_NATIVE.has(kind) ? (kind as XsdError) : (XSD_OF[kind] ?? 'EIO');

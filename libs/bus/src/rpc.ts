@@ -2,9 +2,9 @@
 // paths (event channels, XenStore) use raw bytes instead.
 import { headers as natsHeaders, type Msg, type MsgHdrs } from '@nats-io/nats-core';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { isXenErrno } from '@dominion/abi';
+import { isXenErrno, type DomId } from '@dominion/abi';
 import { BusError, errnoOf, messageOf, XEN_ERRNO_HEADER } from './errors.js';
-import { callerOf } from './subjects.js';
+import { callerOf, inboxPrefixOf } from './subjects.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -64,10 +64,29 @@ export function transportError(e: unknown, subject: string): BusError {
   const msg = messageOf(e);
   if (name === 'NoRespondersError' || /no responders/i.test(msg))
     return new BusError('ECONNREFUSED', `${subject}: no service is listening`);
-  if (name === 'TimeoutError' || /timeout/i.test(msg)) return new BusError('ETIMEDOUT', `${subject}: request timed out`);
+  if (name === 'TimeoutError' || /timeout/i.test(msg))
+    return new BusError('ETIMEDOUT', `${subject}: request timed out`);
   if (name === 'PermissionViolationError' || /permission/i.test(msg))
     return new BusError('EACCES', `${subject}: not permitted (${msg})`);
   return new BusError('EIO', `${subject}: ${msg}`);
+}
+
+/**
+ * Whether a service may answer `caller` on `reply`. NATS lets a requester name any subject as its reply
+ * subject, and a service's own rights cover other domains' subjects (watch events, port-state pushes), so an
+ * answer goes only into the caller's own inbox. A server that authenticates nobody (auth off, debugging)
+ * vouches for nothing, and its clients use the default `_INBOX.` prefix: there any inbox is accepted, still
+ * never a non-inbox subject.
+ */
+export function replyAllowed(caller: DomId | undefined, reply: string | undefined, authRequired: boolean): boolean {
+  if (typeof reply !== 'string' || /[\s*>]/.test(reply)) return false;
+  if (caller !== undefined && reply.startsWith(`${inboxPrefixOf(caller)}.`)) return true;
+  return !authRequired && reply.startsWith('_INBOX.');
+}
+
+/** Whether the server this connection is on requires authentication (then inboxes are per principal). */
+export function serverRequiresAuth(nc: Pick<NatsConnection, 'info'>): boolean {
+  return nc.info?.auth_required === true;
 }
 
 export interface ServeContext {
@@ -83,25 +102,37 @@ export interface BusServeOptions {
   queue?: string;
   /** Called for failures that are not the caller's fault (kind EIO), for logging. */
   onInternalError?: (e: unknown, subject: string) => void;
+  /** A request dropped unrun and unanswered: its reply subject is not its caller's inbox. */
+  onRefusedReply?: (caller: DomId | undefined, subject: string, reply: string) => void;
 }
 
 /**
  * Serves JSON requests on `subject` (wildcards allowed). A handler's thrown error travels back as headers; a
  * malformed request fails that request only.
  */
-export function busServe(nc: NatsConnection, subject: string, handler: BusHandler, opts: BusServeOptions = {}): Subscription {
+export function busServe(
+  nc: NatsConnection,
+  subject: string,
+  handler: BusHandler,
+  opts: BusServeOptions = {},
+): Subscription {
   return nc.subscribe(subject, {
     queue: opts.queue,
     callback: (err, m) => {
       if (err) return;
-      void answer(m, handler, opts);
+      void answer(nc, m, handler, opts);
     },
   });
 }
 
-async function answer(m: Msg, handler: BusHandler, opts: BusServeOptions): Promise<void> {
+async function answer(nc: NatsConnection, m: Msg, handler: BusHandler, opts: BusServeOptions): Promise<void> {
+  const caller = callerOf(m.subject);
+  // Not run at all: a request whose answer would land outside the caller's inbox is an attempt to steer it.
+  if (m.reply && !replyAllowed(caller, m.reply, serverRequiresAuth(nc))) {
+    opts.onRefusedReply?.(caller, m.subject, m.reply);
+    return;
+  }
   try {
-    const caller = callerOf(m.subject);
     if (caller === undefined) throw new BusError('EINVAL', `${m.subject}: subject carries no caller domid`);
     const body = decodeJson(m.data, m.subject);
     const result = await handler(body, { subject: m.subject, caller, headers: m.headers });

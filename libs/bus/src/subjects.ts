@@ -1,6 +1,6 @@
 // The subject scheme of ARCHITECTURE §2. Every subject a domain publishes on carries its own domid, so that
 // per-domain NATS permissions (operator/JWT mode) make identity unforgeable.
-import { isDomId, type DomId } from '@dominion/abi';
+import { DOMID, isDomId, type DomId } from '@dominion/abi';
 
 export const subjects = {
   /** A hypercall `op` made by `caller` (request/reply to the hypervisor). */
@@ -33,4 +33,13 @@ export function callerOf(subject: string): DomId | undefined {
   if (tok === undefined || !/^(0|[1-9][0-9]{0,4})$/.test(tok)) return undefined;
   const n = Number(tok);
   return isDomId(n) ? n : undefined;
+}
+
+/**
+ * Each principal's own reply-subject prefix (client option `inboxPrefix`): in operator mode a domain's
+ * permissions cover only this inbox. Here, not in @dominion/identity, because services check replies
+ * against it (rpc.ts replyAllowed) and identity already depends on this library.
+ */
+export function inboxPrefixOf(domid: DomId): string {
+  return domid === DOMID.DOMID_XEN ? '_INBOX.xen' : `_INBOX.dom${domid}`;
 }

@@ -9,7 +9,7 @@
 // subjects; they must also answer only a reply subject under the caller's own inbox (replyBelongsTo), since
 // the hypervisor's own rights cover subjects such as `xen.evtchn.<dom>.ctl`.
 import { DOMID, DOMID_0, isDomId, type DomId } from '@dominion/abi';
-import { subjects } from '@dominion/bus';
+import { inboxPrefixOf, subjects } from '@dominion/bus';
 import { IdentityError } from './errors.js';
 
 export const DOMAIN_ROLES = ['guest', 'driver', 'control', 'hypervisor'] as const;
@@ -35,10 +35,8 @@ export interface BusPermissions {
 /** A reply answers one request; the requester's inbox stays closed to everyone else. */
 export const RESPONSE_PERMISSION = { max: 1, ttl: 0 } as const;
 
-/** Each principal's own reply-subject prefix (client option `inboxPrefix`); its sub permission covers only it. */
-export function inboxPrefixOf(domid: DomId): string {
-  return domid === DOMID.DOMID_XEN ? '_INBOX.xen' : `_INBOX.dom${domid}`;
-}
+/** Each principal's own reply-subject prefix; defined in @dominion/bus, whose services check replies against it. */
+export { inboxPrefixOf };
 
 /** Inboxes of every principal: where the services' answers, and only those, may go. */
 export const ANY_INBOX = '_INBOX.>';

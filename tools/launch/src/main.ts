@@ -1,10 +1,12 @@
 // `npm start`: the whole system on one machine. Starts nats-server on loopback, then the hypervisor and dom0,
-// waits until each is ready, prints where to look, and stops everything on Ctrl-C.
+// waits until each is ready, prints where to look, and stops everything on Ctrl-C. The bus runs in operator
+// (JWT) mode, every service with its own credentials; DOMINION_NATS_AUTH=off runs it open (debugging only).
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNatsServer, type NatsServerHandle } from '@dominion/testing';
+import { freePort, startNatsServer, type NatsServerHandle } from '@dominion/testing';
 import { ServiceProcess } from './child.js';
+import { prepareBusIdentity, type BusIdentity } from './identity.js';
 import { coreServices } from './services.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -13,17 +15,32 @@ const smoke = process.argv.includes('--smoke'); // start, check readiness, stop:
 async function main(): Promise<void> {
   const stateDir = resolve(process.env.DOMINION_HOME ?? join(root, 'var', 'run'));
   mkdirSync(stateDir, { recursive: true });
-  const port = Number(process.env.DOMINION_NATS_PORT ?? 4222);
+  let port = Number(process.env.DOMINION_NATS_PORT ?? 4222);
+  const auth = process.env.DOMINION_NATS_AUTH !== 'off';
+  let identity: BusIdentity | undefined;
   let nats: NatsServerHandle;
   try {
-    nats = await startNatsServer({ port });
+    if (auth) {
+      if (port === 0) port = await freePort(); // the configuration names the port
+      identity = await prepareBusIdentity(stateDir, port);
+      nats = await startNatsServer({ noDefaultListen: true, args: ['-c', identity.configFile] });
+    } else {
+      console.log('launcher: DOMINION_NATS_AUTH=off: the bus accepts anyone (debugging only)');
+      nats = await startNatsServer({ port });
+    }
   } catch (e) {
     console.error(`launcher: could not start nats-server on 127.0.0.1:${port}: ${(e as Error).message}`);
     console.error('launcher: set DOMINION_NATS_PORT to another port (or 0 for any free port)');
     process.exit(1);
   }
   const services = coreServices(stateDir).map(
-    (s) => new ServiceProcess(s, root, { DOMINION_NATS_URL: nats.url }, (l) => console.log(l)),
+    (s) =>
+      new ServiceProcess(
+        { ...s, env: { ...s.env, ...identity?.env[s.name] } },
+        root,
+        { DOMINION_NATS_URL: nats.url },
+        (l) => console.log(l),
+      ),
   );
   let stopping = false;
   const stopAll = async (code: number): Promise<never> => {
@@ -47,7 +64,7 @@ async function main(): Promise<void> {
     [
       '',
       'Dominion is up.',
-      `  bus (NATS)     ${nats.url}`,
+      `  bus (NATS)     ${nats.url}${identity ? ` (operator mode; credentials in ${join(stateDir, 'creds')})` : ' (no auth)'}`,
       `  xenstored      XENSTORED_PATH=${xsPath}`,
       `  try            XENSTORED_PATH=${xsPath} xenstore-ls /local/domain`,
       `  state          ${stateDir}`,

@@ -1,26 +1,49 @@
 // `npm start`'s launcher, run as a user runs it (built output, real nats-server, real services): every
 // domain comes up ready, XenStore answers the stock tools on the printed socket, and Ctrl-C stops it all.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { subjects } from '@dominion/bus';
+import { HypervisorClient } from '@dominion/hypervisor';
 import { tempDir, waitFor } from '@dominion/testing';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
 
+interface Launched {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+function launch(home: string, env: Record<string, string> = {}): Launched {
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, DOMINION_HOME: home, DOMINION_NATS_PORT: '0', DOMINION_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+const mode = (path: string): number => statSync(path).mode & 0o777;
+
 describe('launcher', () => {
-  it('starts the hypervisor and dom0, serves xenstore-ls on the printed socket, and stops cleanly on SIGINT', async () => {
+  it('with DOMINION_NATS_AUTH=off: starts the hypervisor and dom0, serves xenstore-ls on the printed socket, and stops cleanly on SIGINT', async () => {
     const home = tempDir();
-    const child = spawn(process.execPath, [main], {
-      env: { ...process.env, DOMINION_HOME: home.path, DOMINION_NATS_PORT: '0', DOMINION_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, output, exited } = launch(home.path, { DOMINION_NATS_AUTH: 'off' });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
-      await waitFor(() => out.includes('Dominion is up.'), 30000, `the launcher to come up; output so far:\n${out}`);
+      await waitFor(
+        () => (out = output()).includes('Dominion is up.'),
+        30000,
+        `the launcher to come up; output so far:\n${output()}`,
+      );
+      expect(out).toMatch(/bus \(NATS\)\s+nats:\S+ \(no auth\)/);
       expect(out).toMatch(/launcher: xen is ready/);
       expect(out).toMatch(/launcher: dom0 is ready/);
       const socket = /XENSTORED_PATH=(\S+) xenstore-ls/.exec(out)?.[1];
@@ -32,6 +55,96 @@ describe('launcher', () => {
       expect(await exited).toBe(0);
       home.remove();
     }
-    expect(out).toMatch(/dom0 stopping/);
+    expect(output()).toMatch(/dom0 stopping/);
+  });
+
+  it('runs the bus in operator mode: each domain logs in with its own credentials, and destroying it revokes them', async () => {
+    const home = tempDir();
+    const { child, output, exited } = launch(home.path);
+    const conns: NatsConnection[] = [];
+    const login = async (url: string, creds: string, inboxPrefix: string): Promise<NatsConnection> => {
+      const nc = await connect({
+        servers: url,
+        authenticator: credsAuthenticator(new TextEncoder().encode(creds)),
+        inboxPrefix,
+        reconnectTimeWait: 100,
+      });
+      conns.push(nc);
+      return nc;
+    };
+    try {
+      await waitFor(() => output().includes('Dominion is up.'), 30000, `the launcher to come up:\n${output()}`);
+      expect(output()).toMatch(/launcher: dom0 is ready/);
+      const url = /bus \(NATS\)\s+(nats:\/\/\S+) \(operator mode/.exec(output())?.[1] ?? '';
+      expect(url).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+      expect(mode(join(home.path, 'identity'))).toBe(0o700);
+      expect(mode(join(home.path, 'identity', 'identity.json'))).toBe(0o600);
+      expect(mode(join(home.path, 'creds', 'dom0.creds'))).toBe(0o600);
+      expect(mode(join(home.path, 'creds', 'xen.creds'))).toBe(0o600);
+
+      // No credentials, no connection; dom0's own credentials are accepted beside it.
+      await expect(connect({ servers: url, reconnect: false })).rejects.toThrow(/authorization/i);
+      const dom0 = await login(url, readFileSync(join(home.path, 'creds', 'dom0.creds'), 'utf8'), '_INBOX.dom0');
+      const hv0 = new HypervisorClient(dom0, 0);
+      type Created = { domid: number; credentials?: { creds: string; inbox_prefix: string } };
+      const a = (await hv0.call('createdomain', { name: 'guest-a', target_memkb: 65536 })) as Created;
+      const b = (await hv0.call('createdomain', { name: 'guest-b', target_memkb: 65536 })) as Created;
+      expect(a.credentials?.inbox_prefix).toBe(`_INBOX.dom${a.domid}`);
+      expect(a.credentials?.creds).toMatch(/BEGIN NATS USER JWT/);
+
+      const guest = await login(url, a.credentials?.creds ?? '', a.credentials?.inbox_prefix ?? '');
+      const hvA = new HypervisorClient(guest, a.domid);
+      await expect(hvA.getDomainInfo()).resolves.toMatchObject({ domid: a.domid, name: 'guest-a' });
+      // The same hypercall as the other guest is refused by the server itself.
+      await expect(new HypervisorClient(guest, b.domid).getDomainInfo()).rejects.toMatchObject({ kind: 'EACCES' });
+
+      // Its console output reaches dom0 (xenconsoled's right) while it is alive...
+      const seen: string[] = [];
+      dom0.subscribe(subjects.console(a.domid, 'out'), {
+        callback: (_e, m) => {
+          seen.push(m.string());
+        },
+      });
+      await dom0.flush();
+      guest.publish(subjects.console(a.domid, 'out'), 'alive');
+      await waitFor(() => seen.includes('alive'), 2000, 'the live guest console line');
+
+      // ...and within a second of destroydomain its connection is cut off and its credentials refused.
+      const status: string[] = [];
+      void (async () => {
+        for await (const st of guest.status()) status.push(`${st.type} ${'error' in st ? String(st.error) : ''}`);
+      })();
+      const t0 = Date.now();
+      await hv0.destroyDomain(a.domid);
+      await waitFor(
+        () => guest.isClosed() || status.some((st) => /^disconnect|revoked/i.test(st)),
+        1000,
+        `the destroyed domain to be cut off (status: ${status.join('; ')})`,
+      );
+      expect(Date.now() - t0).toBeLessThan(1000);
+      try {
+        guest.publish(subjects.console(a.domid, 'out'), 'dead');
+      } catch {
+        /* a closed connection refuses outright */
+      }
+      await expect(
+        connect({
+          servers: url,
+          authenticator: credsAuthenticator(new TextEncoder().encode(a.credentials?.creds ?? '')),
+          inboxPrefix: a.credentials?.inbox_prefix,
+          reconnect: false,
+        }),
+      ).rejects.toThrow(/authorization|revoked/i);
+      // The other guest's credentials still work beside the revoked ones.
+      const other = await login(url, b.credentials?.creds ?? '', b.credentials?.inbox_prefix ?? '');
+      await expect(new HypervisorClient(other, b.domid).getDomainInfo()).resolves.toMatchObject({ domid: b.domid });
+      await dom0.flush();
+      expect(seen).toEqual(['alive']);
+    } finally {
+      for (const nc of conns) if (!nc.isClosed()) await nc.close();
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      home.remove();
+    }
   });
 });

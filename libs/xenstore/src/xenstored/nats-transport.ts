@@ -4,7 +4,7 @@
 import { headers as natsHeaders, type Msg } from '@nats-io/nats-core';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { DOMID_0, XS, xsTypeName, type DomId, type XsdError } from '@dominion/abi';
-import { callerOf, errnoOf, messageOf, subjects, xsdErrorOf } from '@dominion/bus';
+import { callerOf, errnoOf, messageOf, replyAllowed, serverRequiresAuth, subjects, xsdErrorOf } from '@dominion/bus';
 import {
   decodeXsHeader,
   decodeXsMessage,
@@ -100,6 +100,16 @@ export class XsNatsTransport {
   }
 
   private onRequest(m: Msg): void {
+    // Answers go only into the caller's own inbox: a reply subject such as another domain's watch subject
+    // (which xenstored may publish on) would make xenstored a deputy. Such a request is not run at all.
+    const from = callerOf(m.subject);
+    if (m.reply && !replyAllowed(from, m.reply, serverRequiresAuth(this.nc))) {
+      this.log(
+        'warn',
+        `xenstored: request on ${m.subject} (domid ${from ?? '?'}) dropped: reply subject ${m.reply} is not its inbox`,
+      );
+      return;
+    }
     let req: XsMessage | undefined;
     try {
       const caller = callerOf(m.subject);

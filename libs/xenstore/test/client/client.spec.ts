@@ -287,6 +287,29 @@ describe('XenStore over NATS', () => {
     expect(events5).toEqual([]); // domain 6's events went to xen.xs.watch.6.shared-id only
   });
 
+  it('never answers onto a subject outside the caller inbox (a steered reply), while an inbox reply works', async () => {
+    const attacker = await bus();
+    const victim = await bus();
+    const stolen: string[] = [];
+    victim.subscribe(subjects.xsWatch(6, 'x'), {
+      callback: (_e, m) => {
+        stolen.push(m.subject);
+      },
+    });
+    await victim.flush();
+    const write = (payload: string) =>
+      encodeXsMessage({ type: XS.XS_WRITE, reqId: reqId++, txId: 0, payload: Buffer.from(payload) });
+    attacker.publish('xen.xs.5', write('/local/domain/5/steered\0yes'), { reply: subjects.xsWatch(6, 'x') });
+    expect((await raw(attacker, 5, { type: XS.XS_WRITE, payload: Buffer.from('/local/domain/5/ok\0yes') })).text).toBe(
+      'OK\0',
+    );
+    await victim.flush();
+    expect(stolen).toEqual([]);
+    const dom0 = await client(0);
+    expect(await kindOf(dom0.read('/local/domain/5/steered'))).toBe('ENOENT'); // not run either
+    expect(await dom0.read('/local/domain/5/ok')).toBe('yes');
+  });
+
   it('answers a malformed request with an error and keeps serving', async () => {
     const nc = await bus();
     const garbage = await raw(nc, 0, Buffer.from('garbage'));

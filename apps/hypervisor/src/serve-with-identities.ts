@@ -1,0 +1,87 @@
+// serveHypervisor with identity: the same responders, except that createdomain also mints the new domain's
+// credentials (returned in its reply, which only the control domain's inbox receives) and destroydomain
+// revokes them before it replies. The engine stays pure; the async key work happens here, after the
+// engine's synchronous call, one create/destroy at a time so that a destroy never overtakes the mint of
+// the same domain.
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { DomId } from '@dominion/abi';
+import { BusError, busServe, messageOf, subjects } from '@dominion/bus';
+import {
+  HYPERCALL_NAMES,
+  publishEffects,
+  type CreateDomainArgs,
+  type DomidArgs,
+  type Hypervisor,
+  type HypervisorServer,
+  type ServeHypervisorOptions,
+} from '@dominion/hypervisor';
+import type { DomainIdentities } from './domain-identities.js';
+
+export interface ServeWithIdentitiesOptions extends ServeHypervisorOptions {
+  onRefusedReply?: (caller: DomId | undefined, subject: string, reply: string) => void;
+}
+
+export function serveHypervisorWithIdentities(
+  nc: NatsConnection,
+  hv: Hypervisor,
+  ids: DomainIdentities,
+  opts: ServeWithIdentitiesOptions = {},
+): HypervisorServer {
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const p = chain.then(f, f);
+    chain = p.catch(() => undefined);
+    return p;
+  };
+  const run = (caller: DomId, op: string, body: unknown): unknown => {
+    const { result, effects } = hv.hypercall(caller, op, body);
+    publishEffects(nc, effects, opts.onLog);
+    return result;
+  };
+  const createDomain = async (caller: DomId, body: unknown): Promise<unknown> => {
+    const result = run(caller, 'createdomain', body) as { domid: DomId };
+    try {
+      const credentials = await ids.mint(result.domid, (body as CreateDomainArgs).driver_domain === true);
+      return { ...result, credentials };
+    } catch (e) {
+      // No domain without an identity: undo the creation.
+      run(caller, 'destroydomain', { domid: result.domid } satisfies DomidArgs);
+      throw new BusError('EIO', `createdomain d${result.domid}: minting its credentials failed: ${messageOf(e)}`);
+    }
+  };
+  const destroyDomain = async (caller: DomId, body: unknown): Promise<unknown> => {
+    const result = run(caller, 'destroydomain', body);
+    const domid = (body as DomidArgs).domid;
+    try {
+      await ids.revoke(domid);
+    } catch (e) {
+      // The revocation is persisted before the push, so the next nats-server start enforces it anyway.
+      throw new BusError(
+        'EIO',
+        `destroydomain d${domid}: destroyed, but revoking its credentials failed: ${messageOf(e)}`,
+      );
+    }
+    return result;
+  };
+  const subs: Subscription[] = HYPERCALL_NAMES.map((op) =>
+    busServe(
+      nc,
+      subjects.hvAny(op),
+      (body, ctx) => {
+        if (op === 'createdomain') return serial(() => createDomain(ctx.caller, body));
+        if (op === 'destroydomain') return serial(() => destroyDomain(ctx.caller, body));
+        return run(ctx.caller, op, body);
+      },
+      { onInternalError: opts.onInternalError, onRefusedReply: opts.onRefusedReply },
+    ),
+  );
+  const tickMs = opts.tickMs ?? Math.max(10, Math.min(hv.liveness.beatMs, Math.floor(hv.liveness.deadlineMs / 4)));
+  const timer = setInterval(() => publishEffects(nc, hv.tick(), opts.onLog), tickMs);
+  timer.unref();
+  return {
+    close: () => {
+      clearInterval(timer);
+      for (const s of subs) s.unsubscribe();
+    },
+  };
+}
