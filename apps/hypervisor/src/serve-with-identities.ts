@@ -3,13 +3,13 @@
 // revokes them before it replies. The engine stays pure; the async key work happens here, after the
 // engine's synchronous call, one create/destroy at a time so that a destroy never overtakes the mint of
 // the same domain.
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { DomId } from '@dominion/abi';
-import { BusError, busServe, messageOf, subjects } from '@dominion/bus';
+import { BusError, messageOf } from '@dominion/bus';
 import {
-  HYPERCALL_NAMES,
-  publishEffects,
+  serveHypervisor,
   type CreateDomainArgs,
+  type HypercallRunner,
   type DomidArgs,
   type Hypervisor,
   type HypervisorServer,
@@ -17,9 +17,7 @@ import {
 } from '@dominion/hypervisor';
 import type { DomainIdentities } from './domain-identities.js';
 
-export interface ServeWithIdentitiesOptions extends ServeHypervisorOptions {
-  onRefusedReply?: (caller: DomId | undefined, subject: string, reply: string) => void;
-}
+export type ServeWithIdentitiesOptions = Omit<ServeHypervisorOptions, 'intercept'>;
 
 export function serveHypervisorWithIdentities(
   nc: NatsConnection,
@@ -33,12 +31,7 @@ export function serveHypervisorWithIdentities(
     chain = p.catch(() => undefined);
     return p;
   };
-  const run = (caller: DomId, op: string, body: unknown): unknown => {
-    const { result, effects } = hv.hypercall(caller, op, body);
-    publishEffects(nc, effects, opts.onLog);
-    return result;
-  };
-  const createDomain = async (caller: DomId, body: unknown): Promise<unknown> => {
+  const createDomain = async (run: HypercallRunner, caller: DomId, body: unknown): Promise<unknown> => {
     const result = run(caller, 'createdomain', body) as { domid: DomId };
     try {
       const credentials = await ids.mint(result.domid, (body as CreateDomainArgs).driver_domain === true);
@@ -49,7 +42,7 @@ export function serveHypervisorWithIdentities(
       throw new BusError('EIO', `createdomain d${result.domid}: minting its credentials failed: ${messageOf(e)}`);
     }
   };
-  const destroyDomain = async (caller: DomId, body: unknown): Promise<unknown> => {
+  const destroyDomain = async (run: HypercallRunner, caller: DomId, body: unknown): Promise<unknown> => {
     const result = run(caller, 'destroydomain', body);
     const domid = (body as DomidArgs).domid;
     try {
@@ -63,25 +56,12 @@ export function serveHypervisorWithIdentities(
     }
     return result;
   };
-  const subs: Subscription[] = HYPERCALL_NAMES.map((op) =>
-    busServe(
-      nc,
-      subjects.hvAny(op),
-      (body, ctx) => {
-        if (op === 'createdomain') return serial(() => createDomain(ctx.caller, body));
-        if (op === 'destroydomain') return serial(() => destroyDomain(ctx.caller, body));
-        return run(ctx.caller, op, body);
-      },
-      { onInternalError: opts.onInternalError, onRefusedReply: opts.onRefusedReply },
-    ),
-  );
-  const tickMs = opts.tickMs ?? Math.max(10, Math.min(hv.liveness.beatMs, Math.floor(hv.liveness.deadlineMs / 4)));
-  const timer = setInterval(() => publishEffects(nc, hv.tick(), opts.onLog), tickMs);
-  timer.unref();
-  return {
-    close: () => {
-      clearInterval(timer);
-      for (const s of subs) s.unsubscribe();
+  return serveHypervisor(nc, hv, {
+    ...opts,
+    intercept: (op, caller, body, run) => {
+      if (op === 'createdomain') return serial(() => createDomain(run, caller, body));
+      if (op === 'destroydomain') return serial(() => destroyDomain(run, caller, body));
+      return run(caller, op, body);
     },
-  };
+  });
 }

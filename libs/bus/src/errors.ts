@@ -1,6 +1,6 @@
 // One error type for the bus, and the single place where an error's errno `kind` is mapped onto the three
 // wires: NATS headers, gRPC status codes, XenStore error names.
-import { isXenErrno, type XenErrno, type XsdError } from '@dominion/abi';
+import { isXenErrno, isXsdError, type XenErrno, type XsdError } from '@dominion/abi';
 
 export class BusError extends Error {
   override readonly name = 'BusError';
@@ -119,24 +119,6 @@ const XSD_OF: Partial<Record<XenErrno, XsdError>> = {
   ESHUTDOWN: 'EIO',
   ECONNREFUSED: 'EIO',
 };
-const XSD_NATIVE = new Set<string>([
-  'EINVAL',
-  'EACCES',
-  'EEXIST',
-  'EISDIR',
-  'ENOENT',
-  'ENOMEM',
-  'ENOSPC',
-  'EIO',
-  'ENOTEMPTY',
-  'ENOSYS',
-  'EROFS',
-  'EBUSY',
-  'EAGAIN',
-  'EISCONN',
-  'E2BIG',
-  'EPERM',
-]);
 export function xsdErrorOf(kind: XenErrno): XsdError {
-  return XSD_NATIVE.has(kind) ? (kind as XsdError) : (XSD_OF[kind] ?? 'EIO');
+  return isXsdError(kind) ? kind : (XSD_OF[kind] ?? 'EIO');
 }

@@ -4,7 +4,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { busServe, encodeJson, subjects } from '@dominion/bus';
 import type { Effects } from './effects.js';
-import { HYPERCALL_NAMES, type VirqEvent } from './hypercalls.js';
+import { HYPERCALL_NAMES, type HypercallName, type VirqEvent } from './hypercalls.js';
 import type { Hypervisor } from './hypervisor.js';
 import { evtchnCtlSubject } from './subjects.js';
 
@@ -17,7 +17,16 @@ export interface ServeHypervisorOptions {
   onLog?: (line: string) => void;
   /** Failures that are not the caller's fault. */
   onInternalError?: (e: unknown, subject: string) => void;
+  /** A request whose reply subject is not the caller's own inbox was dropped. */
+  onRefusedReply?: (caller: number | undefined, subject: string, reply: string) => void;
+  /**
+   * Wraps a hypercall (the app adds identity work around createdomain/destroydomain); `run` performs it on
+   * the engine and publishes its effects.
+   */
+  intercept?: (op: HypercallName, caller: number, body: unknown, run: HypercallRunner) => unknown;
 }
+
+export type HypercallRunner = (caller: number, op: HypercallName, body: unknown) => unknown;
 
 export interface HypervisorServer {
   close(): void;
@@ -40,16 +49,17 @@ export function serveHypervisor(
   hv: Hypervisor,
   opts: ServeHypervisorOptions = {},
 ): HypervisorServer {
+  const run: HypercallRunner = (caller, op, body) => {
+    const { result, effects } = hv.hypercall(caller, op, body);
+    publishEffects(nc, effects, opts.onLog);
+    return result;
+  };
   const subs: Subscription[] = HYPERCALL_NAMES.map((op) =>
     busServe(
       nc,
       subjects.hvAny(op),
-      (body, ctx) => {
-        const { result, effects } = hv.hypercall(ctx.caller, op, body);
-        publishEffects(nc, effects, opts.onLog);
-        return result;
-      },
-      { onInternalError: opts.onInternalError },
+      (body, ctx) => (opts.intercept ? opts.intercept(op, ctx.caller, body, run) : run(ctx.caller, op, body)),
+      { onInternalError: opts.onInternalError, onRefusedReply: opts.onRefusedReply },
     ),
   );
   const tickMs = opts.tickMs ?? Math.max(10, Math.min(hv.liveness.beatMs, Math.floor(hv.liveness.deadlineMs / 4)));
