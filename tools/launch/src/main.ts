@@ -1,7 +1,7 @@
 // `npm start`: the whole system on one machine. Starts nats-server on loopback, then the hypervisor and dom0,
 // waits until each is ready, prints where to look, and stops everything on Ctrl-C. The bus runs in operator
 // (JWT) mode, every service with its own credentials; DOMINION_NATS_AUTH=off runs it open (debugging only).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startNatsServer, type NatsServerHandle } from '@dominion/testing';
@@ -42,9 +42,12 @@ async function main(): Promise<void> {
         (l) => console.log(l),
       ),
   );
+  // Where dom0's tools (xl) find the bus; present only while the system is up.
+  const busFile = join(stateDir, 'bus.json');
   let stopping = false;
   const stopAll = async (code: number): Promise<never> => {
     stopping = true;
+    rmSync(busFile, { force: true });
     for (const s of [...services].reverse()) await s.stop();
     await nats.stop();
     process.exit(code);
@@ -59,6 +62,9 @@ async function main(): Promise<void> {
     await s.waitReady();
     console.log(`launcher: ${s.spec.name} is ready`);
   }
+  const dom0Env = identity?.env.dom0;
+  const bus = { url: nats.url, creds: dom0Env?.DOMINION_NATS_CREDS, inboxPrefix: dom0Env?.DOMINION_NATS_INBOX_PREFIX };
+  writeFileSync(busFile, `${JSON.stringify(bus, null, 2)}\n`, { mode: 0o600 });
   const xsPath = services.find((s) => s.spec.name === 'dom0')?.spec.env.XENSTORED_PATH;
   console.log(
     [
@@ -68,6 +74,7 @@ async function main(): Promise<void> {
       `  xenstored      XENSTORED_PATH=${xsPath}`,
       `  try            XENSTORED_PATH=${xsPath} xenstore-ls /local/domain`,
       `  state          ${stateDir}`,
+      '  xl             npx xl list',
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),

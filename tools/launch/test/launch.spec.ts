@@ -2,7 +2,7 @@
 // domain comes up ready, XenStore answers the stock tools on the printed socket, and Ctrl-C stops it all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
@@ -81,6 +81,12 @@ describe('launcher', () => {
       expect(mode(join(home.path, 'identity', 'identity.json'))).toBe(0o600);
       expect(mode(join(home.path, 'creds', 'dom0.creds'))).toBe(0o600);
       expect(mode(join(home.path, 'creds', 'xen.creds'))).toBe(0o600);
+      // What xl reads to find the bus as dom0.
+      expect(JSON.parse(readFileSync(join(home.path, 'bus.json'), 'utf8'))).toEqual({
+        url,
+        creds: join(home.path, 'creds', 'dom0.creds'),
+        inboxPrefix: '_INBOX.dom0',
+      });
 
       // No credentials, no connection; dom0's own credentials are accepted beside it.
       await expect(connect({ servers: url, reconnect: false })).rejects.toThrow(/authorization/i);
@@ -144,6 +150,7 @@ describe('launcher', () => {
       for (const nc of conns) if (!nc.isClosed()) await nc.close();
       child.kill('SIGINT');
       expect(await exited).toBe(0);
+      expect(existsSync(join(home.path, 'bus.json'))).toBe(false);
       home.remove();
     }
   });

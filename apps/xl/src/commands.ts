@@ -1,0 +1,293 @@
+// Each xl subcommand of this slice over dom0's hypercalls. Output and messages as tools/xl prints them;
+// a failure is an XlExit carrying the exit code, its text already written.
+import { hostname, machine, release, version } from 'node:os';
+import type { DomainInfo, HypervisorClient } from '@dominion/hypervisor';
+import {
+  domainDoesNotExist,
+  formatXlInfo,
+  formatXlList,
+  formatXlListLong,
+  formatXlUptime,
+  formatXlVcpuList,
+  NOT_DESTROYING_DOMAIN_0,
+  pad,
+  resolveDomain,
+  type VcpuRow,
+} from '@dominion/toolstack';
+import { getopt, GetoptError, type Parsed } from './getopt.js';
+import { helpText } from './command-table.js';
+import { parseMemSizeKb } from './mem-size.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export class XlExit extends Error {
+  override readonly name = 'XlExit';
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+const EXIT_FAILURE = 1;
+
+export type CommandFn = (hv: HypervisorClient, args: readonly string[], io: Io) => Promise<void>;
+
+/** def_getopt: a bad option or too few operands print the command's help and exit 2. */
+function options(io: Io, cmd: string, args: readonly string[], spec: string, required: number): Parsed {
+  let p: Parsed;
+  try {
+    p = getopt(args, `h${spec}`);
+  } catch (e) {
+    if (!(e instanceof GetoptError)) throw e;
+    io.err(`xl: ${e.message}\n`);
+    io.out(helpText(cmd));
+    throw new XlExit(2);
+  }
+  if (p.opts.has('h')) {
+    io.out(helpText(cmd));
+    throw new XlExit(0);
+  }
+  if (p.operands.length < required) {
+    io.err(`'xl ${cmd}' requires at least ${required} argument${required > 1 ? 's' : ''}.\n\n`);
+    io.out(helpText(cmd));
+    throw new XlExit(2);
+  }
+  return p;
+}
+
+/** find_domain(): a name or a domid; an unknown name exits 1 with xl's words. */
+async function findDomain(hv: HypervisorClient, arg: string, io: Io): Promise<number> {
+  try {
+    return resolveDomain(arg, /^[0-9]+$/.test(arg) ? [] : await hv.listDomains());
+  } catch (e) {
+    if (!(e instanceof Error) || e.name !== 'ToolstackError') throw e;
+    io.err(`${e.message}\n`);
+    throw new XlExit(EXIT_FAILURE);
+  }
+}
+
+/** A refused hypercall, reported as libxl logs it, then exit 1. */
+function libxlFailure(io: Io, domid: number, what: string, e: unknown): never {
+  if (!(e instanceof Error) || e.name !== 'BusError') throw e;
+  io.err(`libxl: error: Domain ${domid}:${what}: ${e.message}\n`);
+  throw new XlExit(EXIT_FAILURE);
+}
+
+const isEsrch = (e: unknown): boolean =>
+  e instanceof Error && e.name === 'BusError' && (e as Error & { kind?: string }).kind === 'ESRCH';
+
+const list: CommandFn = async (hv, args, io) => {
+  const { opts, operands } = options(io, 'list', args, 'l', 0);
+  let domains: DomainInfo[];
+  if (operands.length === 0) domains = await hv.listDomains();
+  else if (operands.length === 1) {
+    const domid = await findDomain(hv, operands[0], io);
+    try {
+      domains = [await hv.getDomainInfo(domid)];
+    } catch (e) {
+      if (!isEsrch(e)) throw e;
+      io.err(`${domainDoesNotExist(domid)}\n`);
+      throw new XlExit(EXIT_FAILURE);
+    }
+  } else {
+    io.out(helpText('list'));
+    throw new XlExit(EXIT_FAILURE);
+  }
+  io.out(opts.has('l') ? formatXlListLong(domains.map((info) => ({ info }))) : formatXlList(domains));
+};
+
+const destroy: CommandFn = async (hv, args, io) => {
+  const { opts, operands } = options(io, 'destroy', args, 'f', 1);
+  const domid = await findDomain(hv, operands[0], io);
+  if (domid === 0 && !opts.has('f')) {
+    io.err(`${NOT_DESTROYING_DOMAIN_0}\n`);
+    throw new XlExit(EXIT_FAILURE);
+  }
+  try {
+    await hv.destroyDomain(domid);
+  } catch (e) {
+    libxlFailure(io, domid, 'Destroying domain', e);
+  }
+};
+
+const pauseOrUnpause =
+  (cmd: 'pause' | 'unpause'): CommandFn =>
+  async (hv, args, io) => {
+    const { operands } = options(io, cmd, args, '', 1);
+    const domid = await findDomain(hv, operands[0], io);
+    try {
+      await (cmd === 'pause' ? hv.pauseDomain(domid) : hv.unpauseDomain(domid));
+    } catch (e) {
+      libxlFailure(io, domid, cmd === 'pause' ? 'Pausing domain' : 'Unpausing domain', e);
+    }
+  };
+
+const memSetOrMax =
+  (cmd: 'mem-set' | 'mem-max'): CommandFn =>
+  async (hv, args, io) => {
+    const { operands } = options(io, cmd, args, '', 2);
+    const domid = await findDomain(hv, operands[0], io);
+    const mem = operands[1];
+    const kb = parseMemSizeKb(mem);
+    if (kb === undefined || kb < 0) {
+      io.err(`invalid memory size: ${mem}\n`);
+      throw new XlExit(EXIT_FAILURE);
+    }
+    try {
+      await (cmd === 'mem-set' ? hv.setTarget(domid, kb) : hv.setMaxMem(domid, kb));
+    } catch (e) {
+      if (cmd === 'mem-max' && e instanceof Error && e.name === 'BusError') {
+        io.err(`cannot set domid ${domid} static max memory to : ${mem}\n`);
+        throw new XlExit(EXIT_FAILURE);
+      }
+      libxlFailure(io, domid, 'Setting memory target', e);
+    }
+  };
+
+const info: CommandFn = async (hv, args, io) => {
+  options(io, 'info', args, '', 0);
+  const physinfo = await hv.physinfo();
+  io.out(formatXlInfo({ host: hostname(), release: release(), version: version(), machine: machine(), physinfo }));
+};
+
+const dmesg: CommandFn = async (hv, args, io) => {
+  const { opts } = options(io, 'dmesg', args, 'c', 0);
+  const lines = await hv.dmesg(opts.has('c'));
+  io.out(lines.map((l) => `${l}\n`).join(''));
+};
+
+const domid: CommandFn = async (hv, args, io) => {
+  const { operands } = options(io, 'domid', args, '', 1);
+  const name = operands[0];
+  const d = (await hv.listDomains()).find((x) => x.name === name);
+  if (!d) {
+    io.err(`Can't get domid of domain name '${name}', maybe this domain does not exist.\n`);
+    throw new XlExit(EXIT_FAILURE);
+  }
+  io.out(`${d.domid}\n`);
+};
+
+const domname: CommandFn = async (hv, args, io) => {
+  const { operands } = options(io, 'domname', args, '', 1);
+  // strtol: leading digits count, no digits at all is refused
+  const m = /^\s*([+-]?[0-9]+)/.exec(operands[0]);
+  if (!m) {
+    io.err('Invalid domain id.\n\n');
+    throw new XlExit(EXIT_FAILURE);
+  }
+  const id = Number(m[1]);
+  const d = (await hv.listDomains()).find((x) => x.domid === id);
+  if (!d) {
+    io.err(`Can't get domain name of domain id '${id >>> 0}', maybe this domain does not exist.\n`);
+    throw new XlExit(EXIT_FAILURE);
+  }
+  io.out(`${d.name}\n`);
+};
+
+/** The named domains (each through find_domain), or all of them. */
+async function selectDomains(hv: HypervisorClient, names: readonly string[], io: Io): Promise<DomainInfo[]> {
+  const all = await hv.listDomains();
+  if (names.length === 0) return all.sort((a, b) => a.domid - b.domid);
+  const out: DomainInfo[] = [];
+  for (const n of names) {
+    const id = await findDomain(hv, n, io);
+    const d = all.find((x) => x.domid === id);
+    if (d) out.push(d);
+  }
+  return out;
+}
+
+const uptime: CommandFn = async (hv, args, io) => {
+  const { operands } = options(io, 'uptime', args, '', 0);
+  const now = Date.now();
+  const rows = (await selectDomains(hv, operands, io)).map((d) => ({
+    name: d.name,
+    domid: d.domid,
+    uptimeSeconds: (now - d.created_at) / 1000,
+  }));
+  io.out(formatXlUptime(rows));
+};
+
+const vcpuList: CommandFn = async (hv, args, io) => {
+  const { operands } = options(io, 'vcpu-list', args, '', 0);
+  const domains = await selectDomains(hv, operands, io);
+  const { nr_cpus } = await hv.physinfo();
+  const rows: VcpuRow[] = domains.flatMap((d) =>
+    // Dominion accounts CPU time per domain, not per vCPU: it is shown shared evenly.
+    Array.from({ length: d.vcpu_online }, (_, vcpu) => ({
+      name: d.name,
+      domid: d.domid,
+      vcpu,
+      cpu: vcpu % Math.max(1, nr_cpus),
+      online: true,
+      running: d.running,
+      blocked: d.blocked,
+      time: d.cpu_time / Math.max(1, d.vcpu_online),
+    })),
+  );
+  io.out(formatXlVcpuList(rows));
+};
+
+const SCHED_CREDIT_HEADER = `${pad('Name', 33, true)} ${pad('ID', 4)} ${pad('Weight', 6)} ${pad('Cap', 4)}\n`;
+
+const schedCredit: CommandFn = async (hv, args, io) => {
+  const { opts } = options(io, 'sched-credit', args, 'd:w:c:', 0);
+  const num = (k: 'w' | 'c'): number | undefined => {
+    const v = opts.get(k);
+    if (typeof v !== 'string') return undefined;
+    const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
+    if (Number.isNaN(n)) {
+      io.err(`Invalid ${k === 'w' ? 'weight' : 'cap'}: ${v}\n`);
+      throw new XlExit(EXIT_FAILURE);
+    }
+    return n;
+  };
+  const weight = num('w');
+  const cap = num('c');
+  const dom = opts.get('d');
+  if (typeof dom !== 'string') {
+    if (weight !== undefined || cap !== undefined) {
+      io.err('Must specify a domain.\n');
+      throw new XlExit(EXIT_FAILURE);
+    }
+  }
+  const domains = await selectDomains(hv, typeof dom === 'string' ? [dom] : [], io);
+  if (typeof dom === 'string' && domains.length === 0) {
+    io.err(`${domainDoesNotExist(Number(dom))}\n`);
+    throw new XlExit(EXIT_FAILURE);
+  }
+  if (weight !== undefined || cap !== undefined) {
+    const d = domains[0];
+    try {
+      await hv.schedCredit(d.domid, { ...(weight !== undefined && { weight }), ...(cap !== undefined && { cap }) });
+    } catch (e) {
+      libxlFailure(io, d.domid, 'Setting domain sched credit', e);
+    }
+    return;
+  }
+  const rows = await Promise.all(
+    domains.map(async (d) => {
+      const s = await hv.schedCredit(d.domid);
+      return `${pad(d.name, 33, true)} ${pad(d.domid, 4)} ${pad(s.weight, 6)} ${pad(s.cap, 4)}\n`;
+    }),
+  );
+  io.out(SCHED_CREDIT_HEADER + rows.join(''));
+};
+
+export const COMMAND_FNS: Record<string, CommandFn> = {
+  list,
+  destroy,
+  pause: pauseOrUnpause('pause'),
+  unpause: pauseOrUnpause('unpause'),
+  'mem-set': memSetOrMax('mem-set'),
+  'mem-max': memSetOrMax('mem-max'),
+  info,
+  dmesg,
+  domid,
+  domname,
+  uptime,
+  'vcpu-list': vcpuList,
+  'sched-credit': schedCredit,
+};
