@@ -1,0 +1,13 @@
+import { CONSOLE_RING_BYTES } from './console-protocol.js';
+
+export const GUEST_OPTIONS = Symbol('GUEST_OPTIONS');
+
+export interface GuestOptions {
+  /** xl.cfg `kernel`: `builtin:<name>` or an ES module path (env DOMINION_KERNEL). */
+  kernel: string;
+  consoleRingBytes: number;
+}
+
+export function guestOptionsFromEnv(env: Record<string, string | undefined> = process.env): GuestOptions {
+  return { kernel: env.DOMINION_KERNEL || 'builtin:minios', consoleRingBytes: CONSOLE_RING_BYTES };
+}

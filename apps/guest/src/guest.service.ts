@@ -1,0 +1,150 @@
+// The domU service: boots its kernel against the console and XenStore over the bus, and honours
+// control/shutdown as a Xen PV guest does (ack with "", then SCHEDOP_shutdown, then exit).
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { subjects } from '@dominion/bus';
+import { HypervisorClient } from '@dominion/hypervisor';
+import { DOMAIN_CONFIG, LOGGER, NATS_CONNECTION, type DomainConfig, type Logger } from '@dominion/runtime';
+import { XenstoreClient } from '@dominion/xenstore';
+import { CONSOLE_OP_HEADER, CONSOLE_OP_RING, inputLines } from './console-protocol.js';
+import { ConsoleRing } from './console-ring.js';
+import { GuestError } from './errors.js';
+import { GUEST_OPTIONS, type GuestOptions } from './guest-options.js';
+import type { GuestApi, GuestKernel, GuestShutdownReason } from './kernel.js';
+import { loadKernel } from './kernel-loader.js';
+import { GuestMemory } from './memory.js';
+import { resolveXsPath } from './xs-path.js';
+
+const SHUTDOWN_REQUESTS: Record<string, GuestShutdownReason> = {
+  poweroff: 'poweroff',
+  halt: 'poweroff',
+  reboot: 'reboot',
+  suspend: 'suspend',
+};
+
+@Injectable()
+export class GuestService implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly ring: ConsoleRing;
+  memory?: GuestMemory;
+  kernel?: GuestKernel;
+  home = '';
+  /** Resolves with the reason once this domain has shut itself down; the process should then exit. */
+  readonly halted: Promise<GuestShutdownReason>;
+  private resolveHalted!: (r: GuestShutdownReason) => void;
+  private shuttingDown = false;
+  private xs?: XenstoreClient;
+  private hv?: HypervisorClient;
+  private inSub?: Subscription;
+  private bootedAt = Date.now();
+
+  constructor(
+    @Inject(DOMAIN_CONFIG) private readonly cfg: DomainConfig,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly log: Logger,
+    @Inject(GUEST_OPTIONS) private readonly opts: GuestOptions,
+  ) {
+    this.ring = new ConsoleRing(opts.consoleRingBytes);
+    this.halted = new Promise((r) => (this.resolveHalted = r));
+  }
+
+  get domid(): number {
+    if (this.cfg.domid === undefined) throw new GuestError('EINVAL', 'guest: DOMINION_DOMID is not set');
+    return this.cfg.domid;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const domid = this.domid;
+    this.bootedAt = Date.now();
+    this.hv = new HypervisorClient(this.nc, domid);
+    const xs = new XenstoreClient(this.nc, { domid, onError: (e) => this.log.warn({ err: e }, 'xenstore') });
+    this.xs = xs;
+    this.home = await xs.getDomainPath(domid);
+    const target = await xs.read(`${this.home}/memory/target`);
+    if (!/^[0-9]+$/.test(target))
+      throw new GuestError('EINVAL', `domain ${domid}: ${this.home}/memory/target "${target}" is not KiB`);
+    this.memory = new GuestMemory(Math.floor(Number(target) / 4) * 4 || 4);
+
+    this.inSub = this.nc.subscribe(subjects.console(domid, 'in'), {
+      callback: (err, m) => {
+        if (!err) this.onInput(m);
+      },
+    });
+    this.kernel = await loadKernel(this.opts.kernel);
+    await this.kernel.start(this.api());
+
+    await xs.write(`${this.home}/control/feature-poweroff`, '1');
+    await xs.write(`${this.home}/control/feature-reboot`, '1');
+    await xs.watch(`${this.home}/control/shutdown`, 'control/shutdown', () => this.onShutdownRequest());
+    this.log.info({ kernel: this.opts.kernel, home: this.home }, 'guest booted');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.inSub?.unsubscribe();
+    await this.kernel?.stop?.();
+    await this.xs?.close();
+  }
+
+  /** Appends to the ring and publishes on `.out`. */
+  consoleWrite(text: string): void {
+    if (text === '') return;
+    this.ring.append(text);
+    if (!this.nc.isClosed()) this.nc.publish(subjects.console(this.domid, 'out'), text);
+  }
+
+  /** SCHEDOP_shutdown for this domain; resolves `halted`. */
+  async shutdown(reason: GuestShutdownReason): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    try {
+      await this.hv!.shutdown(reason);
+    } finally {
+      this.resolveHalted(reason);
+    }
+  }
+
+  private api(): GuestApi {
+    const abs = (p: string) => resolveXsPath(this.home, p);
+    return {
+      domid: this.domid,
+      console: { write: (t) => this.consoleWrite(t) },
+      xenstore: {
+        read: (p) => this.xs!.read(abs(p)),
+        write: (p, v) => this.xs!.write(abs(p), v),
+        directory: (p) => this.xs!.directory(abs(p)),
+      },
+      memory: { usedKiB: () => this.memory?.allocatedKiB ?? 0 },
+      shutdown: (r) => this.shutdown(r),
+      uptime: () => (Date.now() - this.bootedAt) / 1000,
+    };
+  }
+
+  private onInput(m: Msg): void {
+    if (m.headers?.get(CONSOLE_OP_HEADER) === CONSOLE_OP_RING) {
+      if (m.reply) m.respond(this.ring.contents());
+      return;
+    }
+    if (m.headers?.has(CONSOLE_OP_HEADER)) {
+      const h = natsHeaders();
+      h.set(CONSOLE_OP_HEADER, 'EINVAL');
+      if (m.reply) m.respond(new Uint8Array(), { headers: h });
+      return;
+    }
+    for (const line of inputLines(m.string())) void this.kernel?.input(line);
+  }
+
+  private async onShutdownRequest(): Promise<void> {
+    const path = `${this.home}/control/shutdown`;
+    const value = await this.xs!.tryRead(path);
+    if (!value) return;
+    const reason = SHUTDOWN_REQUESTS[value];
+    if (!reason) {
+      this.log.warn({ value }, 'ignoring shutdown request');
+      return;
+    }
+    if (this.shuttingDown) return;
+    this.log.info({ reason }, 'shutdown requested by the toolstack');
+    await this.xs!.write(path, '');
+    await this.shutdown(reason);
+  }
+}
