@@ -10,7 +10,7 @@ import { XEN_PAGE_SIZE } from '@dominion/abi';
 import { ETH_HLEN, NETIF_RSP, NETTXF, XEN_NETIF_EXTRA_FLAG_MORE, XEN_NETIF_NR_SLOTS_MIN } from './constants.js';
 import { NetifError } from './errors.js';
 import { decodeExtraInfo, type NetifExtraInfo } from './extra.js';
-import { NET_TX_RING_SIZE } from './ring.js';
+import { NET_TX_RING_SIZE, NETIF_TX_SLOT_SIZE } from './ring.js';
 import { decodeTxRequest, type NetifTxRequest, type NetifTxResponse } from './tx.js';
 
 export type TxPacket =
@@ -85,9 +85,17 @@ function readChain(raw: readonly Uint8Array[], start: number, ringSize: number):
   };
   for (;;) {
     if (!more()) return chain.error ? finish(chain, i - start) : undefined;
-    const req = decodeTxRequest(raw[i++]);
+    const bytes = raw[i++];
+    // Slots reach us as byte arrays the frontend wrote: a short one is answered by whatever id it holds
+    // (zero-padded) and ends its packet, refused.
+    const short = bytes.length < NETIF_TX_SLOT_SIZE;
+    const req = decodeTxRequest(short ? padded(bytes) : bytes);
     const first = chain.requests.length === 0;
     chain.requests.push(req);
+    if (short) {
+      fail('EPROTO', `tx slot ${i - 1} is ${bytes.length} bytes, a tx request is ${NETIF_TX_SLOT_SIZE}`);
+      return finish(chain, i - start);
+    }
     if (chain.requests.length === XEN_NETIF_NR_SLOTS_MIN + 1) {
       fail('E2BIG', `tx packet at slot ${start} uses more than ${XEN_NETIF_NR_SLOTS_MIN} request slots`);
     }
@@ -111,6 +119,12 @@ function readChain(raw: readonly Uint8Array[], start: number, ringSize: number):
     }
     if (!(req.flags & NETTXF.NETTXF_more_data)) return finish(chain, i - start);
   }
+}
+
+function padded(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(NETIF_TX_SLOT_SIZE);
+  out.set(bytes);
+  return out;
 }
 
 function finish(chain: Chain, length: number): Chain {

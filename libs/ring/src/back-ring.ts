@@ -3,7 +3,7 @@
 // slots (RING_REQUEST_PROD_OVERFLOW), or that reuses an id still outstanding breaks this ring (EPROTO) and
 // nothing else. Responses go out in any order, batched: everything produced before a push is one message.
 import { GNTST, XEN_PAGE_SIZE, type GntStatus, type GrantRef } from '@dominion/abi';
-import { RingError, gntstName } from './errors.js';
+import { RingError, gntstName, peerValue } from './errors.js';
 import { withinPage } from './grant-table.js';
 import { checkRingIdx, idxAdd, idxDiff, isRingIdx, prodOverflow } from './idx.js';
 import {
@@ -109,7 +109,7 @@ export class BackRing<Req, Rsp> {
     try {
       return this.consume(batch);
     } catch (e) {
-      const err = e instanceof RingError ? e : new RingError('EPROTO', `${this.label}: ${String(e)}`);
+      const err = e instanceof RingError ? e : new RingError('EPROTO', `${this.label}: ${peerValue(e)}`);
       this.lastError = err;
       this._state = 'broken';
       this.produced = [];
@@ -153,7 +153,7 @@ export class BackRing<Req, Rsp> {
     const proto = (m: string) => new RingError('EPROTO', `${this.label}: ${m}`);
     if (typeof batch !== 'object' || batch === null || !Array.isArray(batch.requests))
       throw proto('request batch is not {reqProd, requests[]}');
-    if (!isRingIdx(batch.reqProd)) throw proto(`req_prod ${String(batch.reqProd)} is not a u32 index`);
+    if (!isRingIdx(batch.reqProd)) throw proto(`req_prod ${peerValue(batch.reqProd)} is not a u32 index`);
     if (prodOverflow(batch.reqProd, this.rspProdPvt, this.size)) {
       throw proto(
         `frontend overflowed the ring: req_prod ${batch.reqProd} puts ${idxDiff(batch.reqProd, this.rspProdPvt)} requests outstanding on a ring of ${this.size} slots`,
@@ -174,10 +174,10 @@ export class BackRing<Req, Rsp> {
       try {
         id = this.opts.requestId(r.req);
       } catch (e) {
-        throw proto(`request without a readable id: ${e instanceof Error ? e.message : String(e)}`);
+        throw proto(`request without a readable id: ${e instanceof Error ? e.message : peerValue(e)}`);
       }
       const key = idKey(id);
-      if (key === undefined) throw proto(`request id ${String(id)} is not a non-negative integer`);
+      if (key === undefined) throw proto(`request id ${peerValue(id)} is not a non-negative integer`);
       if (this.outstanding.has(key) || fresh.has(key)) throw proto(`request id ${String(id)} is already outstanding`);
       for (const c of r.copies) {
         if (

@@ -24,3 +24,15 @@ const GNTST_NAMES = new Map<number, string>(Object.entries(GNTST).map(([name, v]
 export function gntstName(status: number): string {
   return GNTST_NAMES.get(status) ?? `GNTST(${status})`;
 }
+
+/**
+ * A value a peer sent, for a message. String(v) throws for an object with no usable toString (a
+ * null-prototype object, or JSON's `{"toString": 1}`), which would swap the fault's name for a TypeError.
+ */
+export function peerValue(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return `(${typeof v})`;
+  }
+}

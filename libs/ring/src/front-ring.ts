@@ -5,7 +5,7 @@
 // grant table refuses fails that request alone (EFAULT with the GNTST_* status). Requests in flight when
 // a stream dies stay in their slots and are re-issued, in order, on the next stream.
 import { GNTST, XEN_PAGE_SIZE, type DomId, type GrantRef } from '@dominion/abi';
-import { RingError } from './errors.js';
+import { RingError, peerValue } from './errors.js';
 import type { GrantTable } from './grant-table.js';
 import { checkRingIdx, idxAdd, idxDiff, isRingIdx, prodOverflow } from './idx.js';
 import {
@@ -214,7 +214,7 @@ export class FrontRing<Req, Rsp> {
     try {
       matched = this.match(batch);
     } catch (e) {
-      const err = e instanceof RingError ? e : new RingError('EPROTO', `${this.label}: ${String(e)}`);
+      const err = e instanceof RingError ? e : new RingError('EPROTO', `${this.label}: ${peerValue(e)}`);
       this.lastError = err;
       this.disconnect();
       throw err;
@@ -330,7 +330,7 @@ export class FrontRing<Req, Rsp> {
     const proto = (m: string) => new RingError('EPROTO', `${this.label}: ${m}`);
     if (typeof batch !== 'object' || batch === null || !Array.isArray(batch.responses))
       throw proto('response batch is not {rspProd, responses[]}');
-    if (!isRingIdx(batch.rspProd)) throw proto(`rsp_prod ${String(batch.rspProd)} is not a u32 index`);
+    if (!isRingIdx(batch.rspProd)) throw proto(`rsp_prod ${peerValue(batch.rspProd)} is not a u32 index`);
     if (prodOverflow(batch.rspProd, this.rspCons, this.size)) {
       throw proto(
         `backend overflowed the ring: rsp_prod ${batch.rspProd} is more than ${this.size} ahead of rsp_cons ${this.rspCons}`,
@@ -351,12 +351,12 @@ export class FrontRing<Req, Rsp> {
       try {
         id = this.opts.responseId(r.rsp);
       } catch (e) {
-        throw proto(`response without a readable id: ${e instanceof Error ? e.message : String(e)}`);
+        throw proto(`response without a readable id: ${e instanceof Error ? e.message : peerValue(e)}`);
       }
       const key = idKey(id);
       const p = key === undefined ? undefined : this.inflight.get(key);
       if (!p || p.pushedOn !== this.connection || seen.has(key!)) {
-        throw proto(`response id ${String(id)} matches no request in flight (unknown, or already answered)`);
+        throw proto(`response id ${peerValue(id)} matches no request in flight (unknown, or already answered)`);
       }
       for (const c of r.copies) {
         if (
