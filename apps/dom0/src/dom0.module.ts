@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { RuntimeModule } from '@dominion/runtime';
 import { DomainsService } from './domains.service.js';
+import { ToolstackService } from './toolstack.service.js';
 import { XenstoredService } from './xenstored.service.js';
 
 /** xenstored alone, for a module that brings its own RuntimeModule (tests, later the toolstack). */
@@ -11,5 +12,9 @@ export class XenstoredModule {}
 @Module({ imports: [XenstoredModule], providers: [DomainsService], exports: [DomainsService] })
 export class DomainsModule {}
 
-@Module({ imports: [RuntimeModule.forRoot({ service: 'dom0' }), XenstoredModule, DomainsModule] })
+/** The toolstack API (`xen.toolstack.*`): creating, shutting down and destroying guests. */
+@Module({ imports: [XenstoredModule], providers: [ToolstackService], exports: [ToolstackService] })
+export class ToolstackModule {}
+
+@Module({ imports: [RuntimeModule.forRoot({ service: 'dom0' }), XenstoredModule, DomainsModule, ToolstackModule] })
 export class Dom0Module {}

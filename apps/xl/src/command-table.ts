@@ -13,6 +13,16 @@ export interface CommandSpec {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
+    name: 'create',
+    modifies: true,
+    desc: 'Create a domain from config file <filename>',
+    usage: '<ConfigFile> [options] [vars]',
+    options: [
+      '-h                      Print this help.',
+      '-p                      Leave the domain paused after it is created.',
+    ].join('\n'),
+  },
+  {
     name: 'destroy',
     modifies: false,
     desc: 'Terminate a domain immediately',
@@ -25,6 +35,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     desc: 'List information about all/some domains',
     usage: '[options] [Domain]',
     options: '-l, --long                              Output all VM details',
+  },
+  {
+    name: 'shutdown',
+    modifies: false,
+    desc: 'Issue a shutdown signal to a domain',
+    usage: '[options] <-a|Domain>',
+    options: [
+      '-h                      Print this help.',
+      '-w, --wait              Wait for guest(s) to shutdown.',
+    ].join('\n'),
   },
   { name: 'pause', modifies: false, desc: 'Pause execution of a domain', usage: '<Domain>' },
   { name: 'unpause', modifies: false, desc: 'Unpause a paused domain', usage: '<Domain>' },

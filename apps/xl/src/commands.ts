@@ -1,5 +1,6 @@
 // Each xl subcommand of this slice over dom0's hypercalls. Output and messages as tools/xl prints them;
 // a failure is an XlExit carrying the exit code, its text already written.
+import { readFile } from 'node:fs/promises';
 import { hostname, machine, release, version } from 'node:os';
 import type { DomainInfo, HypervisorClient } from '@dominion/hypervisor';
 import {
@@ -32,7 +33,15 @@ export class XlExit extends Error {
 
 const EXIT_FAILURE = 1;
 
-export type CommandFn = (hv: HypervisorClient, args: readonly string[], io: Io) => Promise<void>;
+/** A request to dom0's toolstack API (`xen.toolstack.0.<verb>`). */
+export type ToolstackCall = (verb: string, body: unknown, timeoutMs?: number) => Promise<unknown>;
+
+export interface XlSession {
+  hv: HypervisorClient;
+  toolstack: ToolstackCall;
+}
+
+export type CommandFn = (hv: HypervisorClient, args: readonly string[], io: Io, ts: ToolstackCall) => Promise<void>;
 
 /** def_getopt: a bad option or too few operands print the command's help and exit 2. */
 function options(io: Io, cmd: string, args: readonly string[], spec: string, required: number): Parsed {
@@ -98,7 +107,7 @@ const list: CommandFn = async (hv, args, io) => {
   io.out(opts.has('l') ? formatXlListLong(domains.map((info) => ({ info }))) : formatXlList(domains));
 };
 
-const destroy: CommandFn = async (hv, args, io) => {
+const destroy: CommandFn = async (hv, args, io, ts) => {
   const { opts, operands } = options(io, 'destroy', args, 'f', 1);
   const domid = await findDomain(hv, operands[0], io);
   if (domid === 0 && !opts.has('f')) {
@@ -106,10 +115,67 @@ const destroy: CommandFn = async (hv, args, io) => {
     throw new XlExit(EXIT_FAILURE);
   }
   try {
-    await hv.destroyDomain(domid);
+    // A guest goes through the toolstack, which also stops its process and clears its XenStore side.
+    await (domid === 0 ? hv.destroyDomain(domid) : ts('destroy', { domid }, TOOLSTACK_TIMEOUT_MS));
   } catch (e) {
     libxlFailure(io, domid, 'Destroying domain', e);
   }
+};
+
+/** Longer than the toolstack's own bounds (20 s for a guest to come up), so its message arrives first. */
+const TOOLSTACK_TIMEOUT_MS = 30_000;
+const SHUTDOWN_WAIT_MS = 30_000;
+
+/** xl create: the file is read here and parsed by dom0's toolstack, which reports errors in xl's words. */
+const create: CommandFn = async (_hv, args, io, ts) => {
+  const { opts, operands } = options(io, 'create', args, 'p', 1);
+  const [file, ...overrides] = operands;
+  let config: string;
+  try {
+    config = await readFile(file, 'utf8');
+  } catch (e) {
+    io.err(
+      `Failed to read config file: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}\n`,
+    );
+    throw new XlExit(EXIT_FAILURE);
+  }
+  io.err(`Parsing config from ${file}\n`);
+  let reply: { warnings?: string[] };
+  try {
+    reply = (await ts('create', { config, source: file, overrides, paused: opts.has('p') }, TOOLSTACK_TIMEOUT_MS)) as {
+      warnings?: string[];
+    };
+  } catch (e) {
+    if (!(e instanceof Error) || e.name !== 'BusError') throw e;
+    io.err(`${e.message}\n`);
+    throw new XlExit(EXIT_FAILURE);
+  }
+  for (const w of reply.warnings ?? []) io.err(`${w}\n`);
+};
+
+/** xl shutdown [-w] <Domain>: asks the guest through control/shutdown; -w waits until it is gone. */
+const shutdown: CommandFn = async (hv, args, io, ts) => {
+  const { opts, operands } = options(io, 'shutdown', args, 'w', 1);
+  const domid = await findDomain(hv, operands[0], io);
+  io.err(`Shutting down domain ${domid}\n`);
+  try {
+    await ts('shutdown', { domid, reason: 'poweroff' }, TOOLSTACK_TIMEOUT_MS);
+  } catch (e) {
+    if (!(e instanceof Error) || e.name !== 'BusError') throw e;
+    io.err(`${e.message}\nshutdown failed (rc=-3)\n`);
+    throw new XlExit(EXIT_FAILURE);
+  }
+  if (!opts.has('w')) return;
+  io.err('Waiting for 1 domains\n');
+  const deadline = Date.now() + SHUTDOWN_WAIT_MS;
+  while ((await hv.listDomains()).some((d) => d.domid === domid)) {
+    if (Date.now() > deadline) {
+      io.err(`Domain ${domid} was not destroyed within ${SHUTDOWN_WAIT_MS / 1000} s\n`);
+      throw new XlExit(EXIT_FAILURE);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  io.err(`Domain ${domid} has been destroyed\n`);
 };
 
 const pauseOrUnpause =
@@ -277,8 +343,10 @@ const schedCredit: CommandFn = async (hv, args, io) => {
 };
 
 export const COMMAND_FNS: Record<string, CommandFn> = {
+  create,
   list,
   destroy,
+  shutdown,
   pause: pauseOrUnpause('pause'),
   unpause: pauseOrUnpause('unpause'),
   'mem-set': memSetOrMax('mem-set'),

@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { busRequest, subjects } from '@dominion/bus';
 import { HypervisorClient } from '@dominion/hypervisor';
+import type { XlSession } from './commands.js';
 import { findBus } from './bus-location.js';
 import { runXl } from './xl.js';
 
@@ -12,7 +14,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 
 async function main(): Promise<number> {
   let nc: NatsConnection | undefined;
-  const open = async (): Promise<HypervisorClient> => {
+  const open = async (): Promise<XlSession> => {
     const bus = findBus(process.env, repoRoot);
     try {
       const authenticator = bus.creds ? credsAuthenticator(await readFile(bus.creds)) : undefined;
@@ -30,7 +32,11 @@ async function main(): Promise<number> {
         { cause: e },
       );
     }
-    return new HypervisorClient(nc, 0);
+    const conn = nc;
+    return {
+      hv: new HypervisorClient(conn, 0),
+      toolstack: (verb, body, timeoutMs) => busRequest(conn, subjects.toolstack(0, verb), body, { timeoutMs }),
+    };
   };
   try {
     return await runXl(process.argv.slice(2), open, {

@@ -1,14 +1,9 @@
 // xl's main(): the subcommand dispatch of tools/xl/xl.c. No subcommand prints the command list and
 // fails; `help [cmd]` succeeds; an unknown one is "command not implemented".
-import type { HypervisorClient } from '@dominion/hypervisor';
 import { helpText } from './command-table.js';
-import { COMMAND_FNS, XlExit, type Io } from './commands.js';
+import { COMMAND_FNS, XlExit, type Io, type XlSession } from './commands.js';
 
-export async function runXl(
-  argv: readonly string[],
-  connect: () => Promise<HypervisorClient>,
-  io: Io,
-): Promise<number> {
+export async function runXl(argv: readonly string[], connect: () => Promise<XlSession>, io: Io): Promise<number> {
   const [cmd, ...args] = argv;
   if (cmd === undefined) {
     io.out(helpText());
@@ -24,7 +19,8 @@ export async function runXl(
     return 1;
   }
   try {
-    await fn(await connect(), args, io);
+    const { hv, toolstack } = await connect();
+    await fn(hv, args, io, toolstack);
     return 0;
   } catch (e) {
     if (e instanceof XlExit) return e.code;

@@ -11,3 +11,4 @@ export * from './xl-uptime.js';
 export * from './xl-devices.js';
 export * from './domain-qualifier.js';
 export * from './lifecycle.js';
+export * from './domain-create.js';

@@ -1,0 +1,322 @@
+// dom0's toolstack API (the libxl of Dominion) on `xen.toolstack.<caller>.<verb>`, for the control domain
+// only: create a domain from an xl.cfg and start its guest process, shut it down through control/shutdown,
+// destroy it, and apply the config's on_* action when a domain stops. The layout and decisions are in
+// @dominion/toolstack; this is the wiring to the hypervisor, xenstored and the guest processes.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { ShutdownReason } from '@dominion/abi';
+import { BusError, busServe, errnoOf, subjects, type ServeContext } from '@dominion/bus';
+import { HypervisorClient } from '@dominion/hypervisor';
+import {
+  DOMAIN_CONFIG,
+  LOGGER,
+  NATS_CONNECTION,
+  type DomainConfig as Dom0Config,
+  type Logger,
+} from '@dominion/runtime';
+import {
+  controlShutdownPath,
+  createDomainArgs,
+  DEFAULT_KERNEL,
+  domainHomeWrites,
+  domainTeardownPaths,
+  guestReadyPath,
+  lifecycleDecision,
+} from '@dominion/toolstack';
+import { parseDomainConfigText, XlCfgError, type DomainConfig } from '@dominion/xlcfg';
+import { Dom0Xs } from './dom0-xs.js';
+import { GuestProcess } from './guest-process.js';
+import { XenstoredService } from './xenstored.service.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** The built domU; DOMINION_GUEST_MAIN overrides it (another build, a test). */
+const guestMain = (): string => process.env.DOMINION_GUEST_MAIN || join(repoRoot, 'apps', 'guest', 'dist', 'main.js');
+
+const READY_TIMEOUT_MS = 20_000;
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+const POLL_MS = 50;
+
+export interface CreateRequest {
+  config: string;
+  source: string;
+  overrides?: string[];
+  paused?: boolean;
+}
+
+interface Guest {
+  domid: number;
+  name: string;
+  uuid: string;
+  config: DomainConfig;
+  request: CreateRequest;
+  process?: GuestProcess;
+  credsFile?: string;
+  /** Set once teardown began: the process's exit is then expected. */
+  gone?: Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const isErrno = (e: unknown, kind: string): boolean => errnoOf(e) === kind;
+
+function createRequest(body: unknown): CreateRequest {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  if (typeof b.config !== 'string') throw new BusError('EINVAL', 'toolstack create: "config" (xl.cfg text) is missing');
+  if (typeof b.source !== 'string' || b.source === '')
+    throw new BusError('EINVAL', 'toolstack create: "source" (the config file name) is missing');
+  if (b.overrides !== undefined && !(Array.isArray(b.overrides) && b.overrides.every((o) => typeof o === 'string')))
+    throw new BusError('EINVAL', 'toolstack create: "overrides" must be a list of key=value strings');
+  if (b.paused !== undefined && typeof b.paused !== 'boolean')
+    throw new BusError('EINVAL', 'toolstack create: "paused" must be a boolean');
+  return { config: b.config, source: b.source, overrides: b.overrides, paused: b.paused };
+}
+
+function domidOf(verb: string, body: unknown): number {
+  const d = (body as { domid?: unknown } | null)?.domid;
+  if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
+    throw new BusError('EINVAL', `toolstack ${verb}: "domid" must be a domain id`);
+  return d;
+}
+
+@Injectable()
+export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly hv: HypervisorClient;
+  private readonly guests = new Map<number, Guest>();
+  private readonly subs: Subscription[] = [];
+  private xsSession?: Dom0Xs;
+
+  constructor(
+    @Inject(DOMAIN_CONFIG) private readonly cfg: Dom0Config,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly log: Logger,
+    private readonly xenstored: XenstoredService,
+  ) {
+    this.hv = new HypervisorClient(nc, 0, { timeoutMs: 10_000 });
+  }
+
+  onApplicationBootstrap(): void {
+    const verbs: Record<string, (body: unknown) => Promise<unknown>> = {
+      create: (b) => this.create(createRequest(b)),
+      destroy: (b) => this.destroy(domidOf('destroy', b)),
+      shutdown: (b) => this.shutdown(b),
+    };
+    for (const [verb, fn] of Object.entries(verbs)) {
+      this.subs.push(
+        busServe(
+          this.nc,
+          subjects.toolstackAny(verb),
+          (body, ctx: ServeContext) => {
+            if (ctx.caller !== 0)
+              throw new BusError('EPERM', `${ctx.subject}: domain ${ctx.caller} is not the control domain`);
+            return fn(body);
+          },
+          { onInternalError: (e, s) => this.log.warn({ err: e }, `toolstack: ${s} failed`) },
+        ),
+      );
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    for (const s of this.subs) s.unsubscribe();
+    // Guests do not outlive dom0's process: it is their launcher.
+    await Promise.all([...this.guests.values()].map((g) => g.process?.stop() ?? Promise.resolve()));
+    this.xsSession?.close();
+  }
+
+  private get xs(): Dom0Xs {
+    this.xsSession ??= new Dom0Xs(this.xenstored.xenstored);
+    return this.xsSession;
+  }
+
+  async create(req: CreateRequest): Promise<{ domid: number; warnings: string[] }> {
+    let config: DomainConfig;
+    let warnings: string[];
+    try {
+      ({ config, warnings } = parseDomainConfigText(req.config, { source: req.source, overrides: req.overrides }));
+    } catch (e) {
+      if (!(e instanceof XlCfgError)) throw e;
+      throw new BusError('EINVAL', e.hint ? `${e.message}\n${e.hint}` : e.message);
+    }
+    const uuid = config.uuid ?? randomUUID();
+    const made = (await this.hv.call('createdomain', createDomainArgs(config, uuid))) as {
+      domid: number;
+      credentials?: { creds: string; inbox_prefix: string };
+    };
+    const g: Guest = { domid: made.domid, name: config.name, uuid, config, request: req };
+    this.guests.set(g.domid, g);
+    try {
+      await this.xs.applyInTransaction(
+        domainHomeWrites({
+          domid: g.domid,
+          name: config.name,
+          uuid,
+          type: config.type,
+          targetKiB: config.memory * 1024,
+          staticMaxKiB: config.maxmem * 1024,
+          vcpus: config.vcpus,
+          maxvcpus: config.maxvcpus,
+          driverDomain: config.driverDomain,
+          startTimeMs: Date.now(),
+        }),
+      );
+      await this.xenstored.xenstored.introduceDomain(g.domid);
+      this.launch(g, made.credentials);
+      await this.waitReady(g);
+      if (!req.paused) await this.hv.unpauseDomain(g.domid);
+      this.log.info({ domid: g.domid }, `toolstack: created ${config.name} (domain ${g.domid})`);
+      return { domid: g.domid, warnings };
+    } catch (e) {
+      await this.teardown(g).catch((t: unknown) =>
+        this.log.warn({ err: t }, `toolstack: cleaning up domain ${g.domid} failed`),
+      );
+      throw e;
+    }
+  }
+
+  private launch(g: Guest, credentials?: { creds: string; inbox_prefix: string }): void {
+    const env: Record<string, string> = {
+      DOMINION_DOMID: String(g.domid),
+      DOMINION_DOMAIN_NAME: g.name,
+      DOMINION_KERNEL: g.config.kernel ?? DEFAULT_KERNEL,
+      DOMINION_NATS_URL: this.cfg.natsUrl,
+      DOMINION_NATS_CREDS: '',
+      DOMINION_NATS_INBOX_PREFIX: '',
+      DOMINION_STATE_DIR: join(this.cfg.stateDir, 'guests', `${g.name}.${g.domid}`),
+      DOMINION_HEALTH_PORT: '',
+    };
+    if (credentials) {
+      const dir = join(this.cfg.stateDir, 'creds');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      g.credsFile = join(dir, `domain-${g.domid}.creds`);
+      writeFileSync(g.credsFile, credentials.creds, { mode: 0o600 });
+      env.DOMINION_NATS_CREDS = g.credsFile;
+      env.DOMINION_NATS_INBOX_PREFIX = credentials.inbox_prefix;
+    }
+    const proc = new GuestProcess({ main: guestMain(), env, logFile: this.logFile(g) });
+    g.process = proc;
+    void proc.exited.then((r) => this.onGuestExit(g, r.code, r.signal));
+  }
+
+  private logFile(g: Guest): string {
+    return join(this.cfg.stateDir, 'logs', `${g.name}.log`);
+  }
+
+  /** Bounded: the guest writes control/feature-poweroff once it watches control/shutdown. */
+  private async waitReady(g: Guest): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      if ((await this.xs.read(guestReadyPath(g.domid))) === '1') return;
+      if (!g.process?.running)
+        throw new BusError(
+          'EIO',
+          `domain ${g.domid} (${g.name}): the guest exited before it came up; see ${this.logFile(g)}`,
+        );
+      if (Date.now() > deadline)
+        throw new BusError(
+          'ETIMEDOUT',
+          `domain ${g.domid} (${g.name}): the guest did not come up within ${READY_TIMEOUT_MS / 1000} s (no control/feature-poweroff); see ${this.logFile(g)}`,
+        );
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** A guest process that ends while its domain is not shut down has crashed. */
+  private async onGuestExit(g: Guest, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    if (g.gone) return;
+    try {
+      let info = await this.hv.getDomainInfo(g.domid);
+      if (!info.shutdown) {
+        this.log.warn({ domid: g.domid, code, signal }, `toolstack: the guest of domain ${g.domid} died: a crash`);
+        await this.hv.reportExit({ domid: g.domid, ...(code !== null && { code }), ...(signal && { signal }) });
+        info = await this.hv.getDomainInfo(g.domid);
+      }
+      await this.settle(g, info.shutdown_reason ?? 'crash');
+    } catch (e) {
+      if (isErrno(e, 'ESRCH')) await this.teardown(g);
+      else this.log.warn({ err: e }, `toolstack: handling the exit of domain ${g.domid} failed`);
+    }
+  }
+
+  /** The config's on_* action for a domain that stopped (xl's handle_domain_death). */
+  private async settle(g: Guest, reason: ShutdownReason): Promise<void> {
+    if (g.gone) return g.gone; // already being settled: restart once, not per caller
+    const d = lifecycleDecision(reason, g.name, g.config, Date.now());
+    if (!d.destroy) return; // preserve, rename-restart and soft-reset are not applied yet: left shut down
+    await this.teardown(g);
+    if (d.restart) {
+      this.log.info({ domid: g.domid }, `toolstack: restarting ${g.name}`);
+      await this.create({ ...g.request, paused: false }).catch((e: unknown) =>
+        this.log.warn({ err: e }, `toolstack: restarting ${g.name} failed`),
+      );
+    }
+  }
+
+  /** Everything a domain has, undone once: its process, the hypervisor's domain, its XenStore side. */
+  private teardown(g: Guest): Promise<void> {
+    g.gone ??= (async () => {
+      await g.process?.stop();
+      try {
+        await this.hv.destroyDomain(g.domid);
+      } catch (e) {
+        if (!isErrno(e, 'ESRCH')) throw e;
+      } finally {
+        this.guests.delete(g.domid);
+        if (g.credsFile) rmSync(g.credsFile, { force: true });
+      }
+      await this.releaseStore(g.domid, g.uuid);
+    })();
+    return g.gone;
+  }
+
+  private async releaseStore(domid: number, uuid: string): Promise<void> {
+    const xenstored = this.xenstored.xenstored;
+    if (xenstored.isIntroduced(domid)) await xenstored.releaseDomain(domid).catch(() => undefined);
+    for (const p of domainTeardownPaths(domid, uuid)) await this.xs.rm(p);
+  }
+
+  async destroy(domid: number): Promise<Record<string, never>> {
+    const g = this.guests.get(domid);
+    if (g) {
+      await this.teardown(g);
+      return {};
+    }
+    // A domain this toolstack did not start (made by a bare createdomain): the hypervisor decides.
+    const info = await this.hv.getDomainInfo(domid);
+    await this.hv.destroyDomain(domid);
+    await this.releaseStore(domid, info.uuid);
+    return {};
+  }
+
+  async shutdown(body: unknown): Promise<{ reason: ShutdownReason }> {
+    const domid = domidOf('shutdown', body);
+    const reason = (body as { reason?: unknown }).reason ?? 'poweroff';
+    if (reason !== 'poweroff' && reason !== 'reboot')
+      throw new BusError('EINVAL', `toolstack shutdown: reason ${JSON.stringify(reason)} is not poweroff or reboot`);
+    await this.hv.getDomainInfo(domid); // ESRCH as the hypervisor words it
+    await this.xs.write(controlShutdownPath(domid), reason);
+    const deadline = Date.now() + SHUTDOWN_TIMEOUT_MS;
+    for (;;) {
+      let info;
+      try {
+        info = await this.hv.getDomainInfo(domid);
+      } catch (e) {
+        if (isErrno(e, 'ESRCH')) return { reason }; // already gone
+        throw e;
+      }
+      if (info.shutdown) {
+        const g = this.guests.get(domid);
+        if (g) await this.settle(g, info.shutdown_reason ?? reason);
+        return { reason: info.shutdown_reason ?? reason };
+      }
+      if (Date.now() > deadline)
+        throw new BusError(
+          'ETIMEDOUT',
+          `domain ${domid}: did not shut down within ${SHUTDOWN_TIMEOUT_MS / 1000} s of control/shutdown=${reason}`,
+        );
+      await sleep(POLL_MS);
+    }
+  }
+}
