@@ -7,10 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startNatsServer, type NatsServerHandle } from '@dominion/testing';
 import { ServiceProcess } from './child.js';
 import { prepareBusIdentity, type BusIdentity } from './identity.js';
+import { createDemoGuests } from './demo.js';
 import { coreServices } from './services.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const smoke = process.argv.includes('--smoke'); // start, check readiness, stop: used by the launcher's test
+const demo = process.argv.includes('--demo'); // create the guests of examples/*.cfg (npm start does)
 
 async function main(): Promise<void> {
   const stateDir = resolve(process.env.DOMINION_HOME ?? join(root, 'var', 'run'));
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
   if (smoke) return stopAll(0);
+  if (demo) await createDemoGuests(root, bus, (l) => console.log(l));
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
 }
