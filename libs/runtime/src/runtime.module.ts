@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   heartbeat?: boolean;
 }
 
+const DRAIN_TIMEOUT_MS = 2000;
+
 /** Owns the process-wide resources: closes the bus and the health endpoint on shutdown. */
 class RuntimeLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
@@ -54,7 +56,14 @@ class RuntimeLifecycle implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.beat?.stop();
     await this.health.close();
-    if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+    if (this.nc.isClosed()) return;
+    // A drain needs the server: with the bus gone (stopped first, or unreachable) it would wait forever.
+    const drained = this.nc.drain().then(
+      () => true,
+      () => false,
+    );
+    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_TIMEOUT_MS).unref());
+    if (!(await Promise.race([drained, timeout]))) await this.nc.close().catch(() => undefined);
   }
 }
 

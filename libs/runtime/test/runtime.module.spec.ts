@@ -58,3 +58,28 @@ describe('RuntimeModule', () => {
     await expect(fetch(`http://127.0.0.1:${healthPort}/healthz`)).rejects.toThrow();
   });
 });
+
+describe('RuntimeModule shutdown without the bus', () => {
+  it('closes within a bounded time when nats-server is already gone', async () => {
+    const srv = await startNatsServer();
+    @Module({
+      imports: [
+        RuntimeModule.forRoot({
+          service: 'unit',
+          heartbeat: false,
+          env: { DOMINION_NATS_URL: srv.url, DOMINION_LOG_LEVEL: 'silent' },
+        }),
+      ],
+      providers: [Pinger],
+    })
+    class AppModule {}
+    const mod = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    await mod.init();
+    const nc = mod.get(Pinger).nc;
+    await srv.stop();
+    const t0 = Date.now();
+    await mod.close();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(nc.isClosed()).toBe(true);
+  });
+});
