@@ -6,6 +6,7 @@ export default tseslint.config(
   {
     ignores: [
       '**/dist/**',
+      '**/bin/*.js',
       '**/node_modules/**',
       '**/.nx/**',
       '**/out-tsc/**',

@@ -82,6 +82,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: '[-c]',
     options: '  -c                        Clear dmesg buffer as well as printing it',
   },
+  {
+    name: 'console',
+    modifies: false,
+    desc: "Attach to domain's console",
+    usage: '[options] <Domain>',
+    options: [
+      '-t <type>       console type, pv , serial or vuart (a Dominion guest has pv only)',
+      '-n <number>     console number',
+      '-e <escape>     escape character (^X for Ctrl-X, or one character; default ^])',
+    ].join('\n'),
+  },
   { name: 'uptime', modifies: false, desc: 'Print uptime for all/some domains', usage: '[Domain]' },
 ];
 

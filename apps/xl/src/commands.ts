@@ -18,10 +18,15 @@ import {
 import { getopt, GetoptError, type Parsed } from './getopt.js';
 import { helpText } from './command-table.js';
 import { parseMemSizeKb } from './mem-size.js';
+import { attachConsole, type ConsoleStdin } from './console-attach.js';
+import { DEFAULT_ESCAPE, parseEscapeCharacter } from './console-input.js';
+import type { ConsoleLink } from './console-link.js';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** What `xl console` reads and sends to the guest. */
+  stdin?: ConsoleStdin;
 }
 
 export class XlExit extends Error {
@@ -39,9 +44,16 @@ export type ToolstackCall = (verb: string, body: unknown, timeoutMs?: number) =>
 export interface XlSession {
   hv: HypervisorClient;
   toolstack: ToolstackCall;
+  console: ConsoleLink;
 }
 
-export type CommandFn = (hv: HypervisorClient, args: readonly string[], io: Io, ts: ToolstackCall) => Promise<void>;
+export type CommandFn = (
+  hv: HypervisorClient,
+  args: readonly string[],
+  io: Io,
+  ts: ToolstackCall,
+  session: XlSession,
+) => Promise<void>;
 
 /** def_getopt: a bad option or too few operands print the command's help and exit 2. */
 function options(io: Io, cmd: string, args: readonly string[], spec: string, required: number): Parsed {
@@ -342,6 +354,43 @@ const schedCredit: CommandFn = async (hv, args, io) => {
   io.out(SCHED_CREDIT_HEADER + rows.join(''));
 };
 
+/**
+ * xl console [-t pv] [-n 0] [-e char] <Domain>: the ring, then live output; stdin goes to the guest a line
+ * at a time. The escape character (Ctrl-] unless -e gives `^X` or one literal character) detaches.
+ */
+const consoleCmd: CommandFn = async (hv, args, io, _ts, session) => {
+  const { opts, operands } = options(io, 'console', args, 'n:t:e:', 1);
+  const type = opts.get('t');
+  if (typeof type === 'string' && !['pv', 'serial', 'vuart'].includes(type)) {
+    io.err('console type supported are: pv, serial, vuart\n');
+    throw new XlExit(EXIT_FAILURE);
+  }
+  const num = opts.get('n');
+  const escapeArg = opts.get('e');
+  const escape = typeof escapeArg === 'string' ? parseEscapeCharacter(escapeArg) : DEFAULT_ESCAPE;
+  if (escape === undefined) {
+    io.err('Invalid escape argument\n');
+    throw new XlExit(EXIT_FAILURE);
+  }
+  const domid = await findDomain(hv, operands[0], io);
+  try {
+    await hv.getDomainInfo(domid);
+  } catch (e) {
+    if (!isEsrch(e)) throw e;
+    io.err(`${domainDoesNotExist(domid)}\n`);
+    throw new XlExit(EXIT_FAILURE);
+  }
+  // A Dominion guest has one console, the PV console 0.
+  if ((typeof type === 'string' && type !== 'pv') || (typeof num === 'string' && parseInt(num, 10) !== 0)) {
+    io.err(
+      `libxl: error: Domain ${domid}: console ${typeof type === 'string' ? type : 'pv'} ${num ?? 0} not available (only pv 0)\n`,
+    );
+    throw new XlExit(EXIT_FAILURE);
+  }
+  if (!io.stdin) throw new Error('xl console needs a stdin');
+  await attachConsole(session.console, domid, escape, io.stdin, (t) => io.out(t));
+};
+
 export const COMMAND_FNS: Record<string, CommandFn> = {
   create,
   list,
@@ -358,4 +407,5 @@ export const COMMAND_FNS: Record<string, CommandFn> = {
   uptime,
   'vcpu-list': vcpuList,
   'sched-credit': schedCredit,
+  console: consoleCmd,
 };

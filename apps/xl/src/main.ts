@@ -8,6 +8,7 @@ import { busRequest, subjects } from '@dominion/bus';
 import { HypervisorClient } from '@dominion/hypervisor';
 import type { XlSession } from './commands.js';
 import { findBus } from './bus-location.js';
+import { natsConsoleLink } from './console-link.js';
 import { runXl } from './xl.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -36,12 +37,14 @@ async function main(): Promise<number> {
     return {
       hv: new HypervisorClient(conn, 0),
       toolstack: (verb, body, timeoutMs) => busRequest(conn, subjects.toolstack(0, verb), body, { timeoutMs }),
+      console: natsConsoleLink(conn, bus.inboxPrefix),
     };
   };
   try {
     return await runXl(process.argv.slice(2), open, {
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
+      stdin: process.stdin,
     });
   } catch (e) {
     process.stderr.write(`xl: ${(e as Error).message}\n`);

@@ -19,8 +19,8 @@ export async function runXl(argv: readonly string[], connect: () => Promise<XlSe
     return 1;
   }
   try {
-    const { hv, toolstack } = await connect();
-    await fn(hv, args, io, toolstack);
+    const session = await connect();
+    await fn(session.hv, args, io, session.toolstack, session);
     return 0;
   } catch (e) {
     if (e instanceof XlExit) return e.code;

@@ -1,32 +1,10 @@
 // `xl create` as a user runs it: the built launcher brings up nats-server (operator mode), the hypervisor
 // and dom0; the built xl creates a real guest (apps/guest as a child process of dom0's toolstack) from
 // examples/minios.cfg, and the hypervisor's getdomaininfo and the stock xenstore-utils check the result.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { HypervisorClient } from '@dominion/hypervisor';
-import { tempDir, waitFor } from '@dominion/testing';
-
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const launcherMain = join(repo, 'tools', 'launch', 'dist', 'main.js');
-const xlMain = join(repo, 'apps', 'xl', 'dist', 'main.js');
-const cfgFile = join(repo, 'examples', 'minios.cfg');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { env: { ...process.env, ...env } }, (e, stdout, stderr) => {
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HypervisorClient } from '@dominion/hypervisor';
+import { miniosCfg as cfgFile, run, startDominion, type Dominion, type Run } from './dominion-e2e.js';
 
 /** `minios-1 <id> <mem> <vcpus> <state>` out of xl list's printf columns. */
 const listed = (out: string, name: string): { id: number; mem: number; vcpus: number; state: string } | undefined => {
@@ -35,15 +13,11 @@ const listed = (out: string, name: string): { id: number; mem: number; vcpus: nu
 };
 
 describe('xl create (end to end)', () => {
-  const home = tempDir('dominion-xl-create-');
-  const env = { DOMINION_HOME: home.path, DOMINION_NATS_URL: '' };
-  const xsEnv = { XENSTORED_PATH: join(home.path, 'dom0', 'xenstored.socket') };
-  let launcher: ChildProcess;
-  let exited: Promise<number | null>;
-  let output = '';
-  let nc: NatsConnection;
+  let dominion: Dominion;
+  let home: Dominion['home'];
   let hv: HypervisorClient;
-  const xl = (...args: string[]): Promise<Run> => run(process.execPath, [xlMain, ...args], env);
+  let xsEnv: Record<string, string>;
+  const xl = (...args: string[]): Promise<Run> => dominion.xl(...args);
   const xsList = async (path: string): Promise<string[]> => {
     const r = await run('xenstore-list', [path], xsEnv);
     expect(r).toMatchObject({ code: 0 });
@@ -52,32 +26,13 @@ describe('xl create (end to end)', () => {
   const names = async (): Promise<string[]> => (await hv.listDomains()).map((d) => d.name).sort();
 
   beforeAll(async () => {
-    launcher = spawn(process.execPath, [launcherMain], {
-      env: { ...process.env, DOMINION_HOME: home.path, DOMINION_NATS_PORT: '0', DOMINION_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    launcher.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    launcher.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    exited = new Promise((r) => launcher.once('exit', (code) => r(code)));
-    await waitFor(() => output.includes('Dominion is up.'), 20000, `the launcher to come up:\n${output}`);
-    const bus = JSON.parse(readFileSync(join(home.path, 'bus.json'), 'utf8')) as {
-      url: string;
-      creds: string;
-      inboxPrefix: string;
-    };
-    nc = await connect({
-      servers: bus.url,
-      authenticator: credsAuthenticator(readFileSync(bus.creds)),
-      inboxPrefix: bus.inboxPrefix,
-    });
-    hv = new HypervisorClient(nc, 0);
+    dominion = await startDominion('dominion-xl-create-');
+    ({ home, hv } = dominion);
+    xsEnv = { XENSTORED_PATH: join(home.path, 'dom0', 'xenstored.socket') };
   }, 30000);
 
   afterAll(async () => {
-    await nc?.close();
-    launcher.kill('SIGINT');
-    expect(await exited).toBe(0);
-    home.remove();
+    expect(await dominion?.stop()).toBe(0);
   });
 
   it('creates minios-1 running with 64 MiB; a second create of the same file fails and leaves nothing', async () => {

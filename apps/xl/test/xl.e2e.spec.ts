@@ -1,31 +1,12 @@
 // `xl` as a user runs it: the built CLI as a child process against the system `npm start` brings up (the
 // launcher's built output: real nats-server in operator mode, the hypervisor, dom0). Values are checked
 // against the hypervisor's own getdomaininfo, read by the test as dom0.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { HypervisorClient } from '@dominion/hypervisor';
-import { freePort, tempDir, waitFor } from '@dominion/testing';
+import type { HypervisorClient } from '@dominion/hypervisor';
+import { freePort, tempDir } from '@dominion/testing';
+import { run, startDominion, xlMain, type Dominion, type Run } from './dominion-e2e.js';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const launcherMain = join(repo, 'tools', 'launch', 'dist', 'main.js');
-const xlMain = join(repo, 'apps', 'xl', 'dist', 'main.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runXl(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [xlMain, ...args], { env: { ...process.env, ...env } }, (e, stdout, stderr) => {
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+const runXl = (args: string[], env: Record<string, string>): Promise<Run> =>
+  run(process.execPath, [xlMain, ...args], env);
 
 // From xl_info.c: header, and `%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f` per domain.
 const HEADER = 'Name                                        ID   Mem VCPUs\tState\tTime(s)';
@@ -40,42 +21,17 @@ const rightJustified = (...fields: string[]): void => {
 };
 
 describe('xl (end to end)', () => {
-  const home = tempDir('dominion-xl-');
-  const env = { DOMINION_HOME: home.path, DOMINION_NATS_URL: '' };
-  let launcher: ChildProcess;
-  let exited: Promise<number | null>;
-  let output = '';
-  let nc: NatsConnection;
+  let dominion: Dominion;
   let hv: HypervisorClient;
-  const xl = (...args: string[]): Promise<Run> => runXl(args, env);
+  const xl = (...args: string[]): Promise<Run> => dominion.xl(...args);
 
   beforeAll(async () => {
-    launcher = spawn(process.execPath, [launcherMain], {
-      env: { ...process.env, DOMINION_HOME: home.path, DOMINION_NATS_PORT: '0', DOMINION_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    launcher.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    launcher.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    exited = new Promise((r) => launcher.once('exit', (code) => r(code)));
-    await waitFor(() => output.includes('Dominion is up.'), 20000, `the launcher to come up:\n${output}`);
-    const bus = JSON.parse(readFileSync(join(home.path, 'bus.json'), 'utf8')) as {
-      url: string;
-      creds: string;
-      inboxPrefix: string;
-    };
-    nc = await connect({
-      servers: bus.url,
-      authenticator: credsAuthenticator(readFileSync(bus.creds)),
-      inboxPrefix: bus.inboxPrefix,
-    });
-    hv = new HypervisorClient(nc, 0);
+    dominion = await startDominion('dominion-xl-');
+    hv = dominion.hv;
   }, 30000);
 
   afterAll(async () => {
-    await nc?.close();
-    launcher.kill('SIGINT');
-    expect(await exited).toBe(0);
-    home.remove();
+    expect(await dominion?.stop()).toBe(0);
   });
 
   it('xl list: the header exactly, and Domain-0 first with the hypervisor figures in printf columns', async () => {

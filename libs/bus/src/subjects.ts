@@ -43,3 +43,11 @@ export function callerOf(subject: string): DomId | undefined {
 export function inboxPrefixOf(domid: DomId): string {
   return domid === DOMID.DOMID_XEN ? '_INBOX.xen' : `_INBOX.dom${domid}`;
 }
+
+/**
+ * The console's one extra word on the bus: a REQUEST on `xen.console.<domid>.in` carrying this header asks
+ * the domain for its recent output (the ring); the domain answers in the reply, so it never publishes outside
+ * its own subjects and dom0 needs no subject of its own.
+ */
+export const CONSOLE_OP_HEADER = 'Dominion-Console-Op';
+export const CONSOLE_OP_RING = 'ring';
