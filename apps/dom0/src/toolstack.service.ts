@@ -119,7 +119,11 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
+  private stopping = false;
+
   async onModuleDestroy(): Promise<void> {
+    // Guests stopped by dom0's own shutdown have not crashed: their exits are not handled.
+    this.stopping = true;
     for (const s of this.subs) s.unsubscribe();
     // Guests do not outlive dom0's process: it is their launcher.
     await Promise.all([...this.guests.values()].map((g) => g.process?.stop() ?? Promise.resolve()));
@@ -225,7 +229,7 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** A guest process that ends while its domain is not shut down has crashed. */
   private async onGuestExit(g: Guest, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    if (g.gone) return;
+    if (g.gone || this.stopping) return;
     try {
       let info = await this.hv.getDomainInfo(g.domid);
       if (!info.shutdown) {
