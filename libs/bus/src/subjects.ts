@@ -2,6 +2,9 @@
 // per-domain NATS permissions (operator/JWT mode) make identity unforgeable.
 import { DOMID, isDomId, type DomId } from '@dominion/abi';
 
+/** The last token of a port-state push subject. */
+export const EVTCHN_CTL_TOKEN = 'ctl';
+
 export const subjects = {
   /** A hypercall `op` made by `caller` (request/reply to the hypervisor). */
   hv: (caller: DomId, op: string) => `xen.hv.${caller}.${op}`,
@@ -11,6 +14,13 @@ export const subjects = {
   evtchn: (dst: DomId, port: number, src: DomId) => `xen.evtchn.${dst}.${port}.${src}`,
   /** Everything addressed to `dst`'s event channels. */
   evtchnInbox: (dst: DomId) => `xen.evtchn.${dst}.>`,
+  /**
+   * The hypervisor's port-state pushes to `dom` (body EvtchnStatus JSON). Under the domain's inbox so one
+   * subscription gets both; four tokens, so a domain's permission to publish notifications
+   * (`xen.evtchn.*.*.<me>`, five tokens) can never cover it.
+   */
+  evtchnCtl: (dom: DomId) => `xen.evtchn.${dom}.${EVTCHN_CTL_TOKEN}`,
+  evtchnCtlAny: () => `xen.evtchn.*.${EVTCHN_CTL_TOKEN}`,
   /** XenStore requests from `caller`. */
   xs: (caller: DomId) => `xen.xs.${caller}`,
   xsAny: () => 'xen.xs.*',

@@ -12,8 +12,8 @@
 // nothing on the receiving side can tell.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { DomId, EvtchnPort } from '@dominion/abi';
-import { decodeJson, subjects } from '@dominion/bus';
-import { EVTCHN_CTL_TOKEN, type EvtchnStatus, type HypervisorClient, type VirqEvent } from '@dominion/hypervisor';
+import { decodeJson, EVTCHN_CTL_TOKEN, subjects } from '@dominion/bus';
+import type { EvtchnStatus, HypervisorClient, VirqEvent } from '@dominion/hypervisor';
 import { EvtchnError } from './errors.js';
 import { parseDecimal } from './parse.js';
 

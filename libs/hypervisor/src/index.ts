@@ -11,6 +11,5 @@ export * from './effects.js';
 export * from './hypercalls.js';
 export { evtchnStatusOf, virqType, NR_VIRQS, type VirqType } from './evtchn-table.js';
 export * from './hypervisor.js';
-export * from './subjects.js';
 export * from './client.js';
 export * from './serve.js';

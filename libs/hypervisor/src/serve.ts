@@ -6,7 +6,6 @@ import { busServe, encodeJson, subjects } from '@dominion/bus';
 import type { Effects } from './effects.js';
 import { HYPERCALL_NAMES, type HypercallName, type VirqEvent } from './hypercalls.js';
 import type { Hypervisor } from './hypervisor.js';
-import { evtchnCtlSubject } from './subjects.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -37,7 +36,7 @@ export interface HypervisorServer {
  * on the hypervisor's one connection, so a domain sees its port's new state before the call returns.
  */
 export function publishEffects(nc: NatsConnection, fx: Effects, onLog?: (line: string) => void): void {
-  for (const st of fx.portChanges) nc.publish(evtchnCtlSubject(st.dom), encodeJson(st));
+  for (const st of fx.portChanges) nc.publish(subjects.evtchnCtl(st.dom), encodeJson(st));
   for (const v of fx.virqs)
     nc.publish(subjects.virq(v.domid), encodeJson({ virq: v.virq, port: v.port } satisfies VirqEvent));
   for (const n of fx.notifications) nc.publish(subjects.evtchn(n.dst, n.port, n.src), EMPTY);

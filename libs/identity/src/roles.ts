@@ -118,7 +118,7 @@ export function permissionsFor(role: DomainRole, domid: DomId): BusPermissions {
       return {
         pub: [
           'xen.virq.*',
-          'xen.evtchn.*.ctl', // port-state pushes, which no domain can publish
+          subjects.evtchnCtlAny(), // port-state pushes, which no domain can publish
           'xen.evtchn.*.*.*', // EVTCHNOP_send: the hypervisor delivers on behalf of <src>
           ANY_INBOX, // hypercall answers
         ],
