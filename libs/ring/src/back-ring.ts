@@ -3,6 +3,7 @@
 // slots (RING_REQUEST_PROD_OVERFLOW), or that reuses an id still outstanding breaks this ring (EPROTO) and
 // nothing else. Responses go out in any order, batched: everything produced before a push is one message.
 import { GNTST, XEN_PAGE_SIZE, type GntStatus, type GrantRef } from '@dominion/abi';
+import { copiesFault, entryId } from './batch-entry.js';
 import { RingError, gntstName, peerValue } from './errors.js';
 import { withinPage } from './grant-table.js';
 import { checkRingIdx, idxAdd, idxDiff, isRingIdx, prodOverflow } from './idx.js';
@@ -168,28 +169,14 @@ export class BackRing<Req, Rsp> {
     const fresh = new Map<bigint, RingId>();
     const out: BackRequest<Req>[] = [];
     for (const r of batch.requests) {
-      if (typeof r !== 'object' || r === null || !Array.isArray(r.copies))
-        throw proto('request is not {req, copies[]}');
-      let id: unknown;
-      try {
-        id = this.opts.requestId(r.req);
-      } catch (e) {
-        throw proto(`request without a readable id: ${e instanceof Error ? e.message : peerValue(e)}`);
-      }
+      const read = entryId('request', 'req', r, (p: Req) => this.opts.requestId(p));
+      if ('fault' in read) throw proto(read.fault);
+      const id = read.id;
       const key = idKey(id);
       if (key === undefined) throw proto(`request id ${peerValue(id)} is not a non-negative integer`);
       if (this.outstanding.has(key) || fresh.has(key)) throw proto(`request id ${String(id)} is already outstanding`);
-      for (const c of r.copies) {
-        if (
-          typeof c !== 'object' ||
-          c === null ||
-          !isRingIdx(c.ref) ||
-          !Number.isSafeInteger(c.offset) ||
-          !(c.data instanceof Uint8Array)
-        ) {
-          throw proto(`request id ${String(id)}: grant copy is not {ref, offset, data}`);
-        }
-      }
+      const bad = copiesFault('request', id, r.copies);
+      if (bad) throw proto(bad);
       fresh.set(key, id as RingId);
       out.push(new BackRequest(r.req, id as RingId, r.copies));
     }

@@ -5,6 +5,7 @@
 // grant table refuses fails that request alone (EFAULT with the GNTST_* status). Requests in flight when
 // a stream dies stay in their slots and are re-issued, in order, on the next stream.
 import { GNTST, XEN_PAGE_SIZE, type DomId, type GrantRef } from '@dominion/abi';
+import { copiesFault, entryId } from './batch-entry.js';
 import { RingError, peerValue } from './errors.js';
 import type { GrantTable } from './grant-table.js';
 import { checkRingIdx, idxAdd, idxDiff, isRingIdx, prodOverflow } from './idx.js';
@@ -345,30 +346,16 @@ export class FrontRing<Req, Rsp> {
     const seen = new Set<bigint>();
     const out: Array<[Pending<Req, Rsp>, RingResponse<Rsp>]> = [];
     for (const r of batch.responses) {
-      if (typeof r !== 'object' || r === null || !Array.isArray(r.copies))
-        throw proto('response is not {rsp, copies[]}');
-      let id: unknown;
-      try {
-        id = this.opts.responseId(r.rsp);
-      } catch (e) {
-        throw proto(`response without a readable id: ${e instanceof Error ? e.message : peerValue(e)}`);
-      }
+      const read = entryId('response', 'rsp', r, (p: Rsp) => this.opts.responseId(p));
+      if ('fault' in read) throw proto(read.fault);
+      const id = read.id;
       const key = idKey(id);
       const p = key === undefined ? undefined : this.inflight.get(key);
       if (!p || p.pushedOn !== this.connection || seen.has(key!)) {
         throw proto(`response id ${peerValue(id)} matches no request in flight (unknown, or already answered)`);
       }
-      for (const c of r.copies) {
-        if (
-          typeof c !== 'object' ||
-          c === null ||
-          !isRingIdx(c.ref) ||
-          !Number.isSafeInteger(c.offset) ||
-          !(c.data instanceof Uint8Array)
-        ) {
-          throw proto(`response id ${String(id)}: grant copy is not {ref, offset, data}`);
-        }
-      }
+      const bad = copiesFault('response', id, r.copies);
+      if (bad) throw proto(bad);
       seen.add(key!);
       out.push([p, r]);
     }
