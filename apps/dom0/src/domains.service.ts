@@ -7,7 +7,7 @@ import { VIRQ } from '@dominion/abi';
 import { EventChannels } from '@dominion/evtchn';
 import { HypervisorClient } from '@dominion/hypervisor';
 import { LOGGER, NATS_CONNECTION, type Logger } from '@dominion/runtime';
-import { parseErrorReply, xsRequest } from '@dominion/xenstore';
+import { Dom0Xs } from './dom0-xs.js';
 import { XenstoredService } from './xenstored.service.js';
 
 const RETRY_MS = 1000;
@@ -42,19 +42,12 @@ export class DomainsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** /local/domain/0/{name,domid}, as xen-init-dom0 writes them. */
   private async writeDom0Home(): Promise<void> {
-    const session = this.xs.xenstored.connect(0, { privileged: true });
+    const xs = new Dom0Xs(this.xs.xenstored);
     try {
-      for (const [path, value] of [
-        ['/local/domain/0/name', 'Domain-0'],
-        ['/local/domain/0/domid', '0'],
-      ]) {
-        const { type, payload } = xsRequest.write(path, value);
-        const reply = await session.request({ type, reqId: 0, txId: 0, payload: Buffer.from(payload) });
-        const err = parseErrorReply(reply);
-        if (err) throw new Error(`writing ${path}: ${err}`);
-      }
+      await xs.write('/local/domain/0/name', 'Domain-0');
+      await xs.write('/local/domain/0/domid', '0');
     } finally {
-      session.close();
+      xs.close();
     }
   }
 
