@@ -5,10 +5,19 @@ cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true
 
 # System packages the services and tests use: nats-server (the bus), xenstore-utils (stock clients
-# that judge our xenstored).
+# that judge our xenstored), and the block/net tools below.
 need=()
 [ -x /usr/sbin/nats-server ] || command -v nats-server >/dev/null || need+=(nats-server)
 command -v xenstore-ls >/dev/null || need+=(xenstore-utils)
+# Stock block-device clients that judge the NBD export and the peers benchmarks compare against.
+command -v qemu-img >/dev/null || need+=(qemu-utils)
+command -v nbdinfo >/dev/null || need+=(libnbd-bin)
+command -v nbdkit >/dev/null || need+=(nbdkit)
+command -v fio >/dev/null || need+=(fio)
+# Uplinks of the net driver domain (TAP <-> UDP) and ping from network namespaces.
+command -v socat >/dev/null || need+=(socat)
+command -v ping >/dev/null || need+=(iputils-ping)
+command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "setup: installing ${need[*]} with apt-get"
