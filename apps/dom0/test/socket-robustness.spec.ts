@@ -55,6 +55,16 @@ describe('xenstored socket: a bad client is dropped alone', () => {
     expect((await tool(path, 'xenstore-read', '/robust/after')).stdout).toBe('ok\n');
   });
 
+  it('applies a write framed before an oversized header in the same chunk, then drops the connection', async () => {
+    const bad = await open(path);
+    const write = Buffer.from('/robust/before\0kept');
+    bad.sock.write(
+      Buffer.concat([header(11 /* XS_WRITE */, 1, 0, write.length), write, header(11, 2, 0, 5000), Buffer.alloc(64)]),
+    );
+    await bad.closed;
+    expect((await tool(path, 'xenstore-read', '/robust/before')).stdout).toBe('kept\n');
+  });
+
   it('drops a connection sending garbage, and answers a well-framed unknown request with an error instead', async () => {
     const good = await open(path);
     const garbage = await open(path);

@@ -21,8 +21,9 @@ export class XsWireParser {
 
   /**
    * Appends `chunk` and returns every message it completes, in order. A header announcing more than
-   * XENSTORE_PAYLOAD_MAX throws E2BIG (xenstored kills such a connection); the stream cannot be resynchronised
-   * after that, so every later call throws EINVAL.
+   * XENSTORE_PAYLOAD_MAX stops the parser with E2BIG (see `failed`; xenstored kills such a connection) but the
+   * messages framed before it are still returned, as C xenstored handles them before it reads the bad header.
+   * The stream cannot be resynchronised after that, so every later call throws EINVAL.
    */
   feed(chunk: Uint8Array): XsMessage[] {
     if (this.failure) {
@@ -42,7 +43,9 @@ export class XsWireParser {
             'E2BIG',
             `${xsTypeName(h.type)} req_id ${h.reqId} tx_id ${h.txId}: len ${h.len} exceeds XENSTORE_PAYLOAD_MAX ${XENSTORE_PAYLOAD_MAX}`,
           );
-          throw this.failure;
+          this.chunks = [];
+          this.total = 0;
+          break;
         }
         this.header = h;
       }

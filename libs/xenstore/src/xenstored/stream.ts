@@ -43,6 +43,9 @@ export class XsStreamConnection {
       return;
     }
     for (const m of msgs) this.session.submit(m, (reply) => this.send(reply));
+    // The messages before an unframeable header are applied first, as in C xenstored; their replies may not
+    // make it out before the connection dies.
+    if (this.parser.failed) this.kill(`bad xs_wire message: ${this.parser.failed.message}`);
   }
 
   /** The peer went away. */
