@@ -1,7 +1,9 @@
 // dom0's toolstack API (the libxl of Dominion) on `xen.toolstack.<caller>.<verb>`, for the control domain
-// only: create a domain from an xl.cfg and start its guest process, shut it down through control/shutdown,
-// destroy it, and apply the config's on_* action when a domain stops. The layout and decisions are in
-// @dominion/toolstack; this is the wiring to the hypervisor, xenstored and the guest processes.
+// only: create a domain from an xl.cfg and start its guest process, shut it down or reboot it through
+// control/shutdown, destroy it, list what it runs (with each guest's pid), and apply the config's on_*
+// action when a domain stops. What it created is recorded under <stateDir>/toolstack, so that a dom0 that
+// was killed and started again adopts the guests still alive in the hypervisor. The layout and decisions
+// are in @dominion/toolstack; this is the wiring to the hypervisor, xenstored and the guest processes.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -29,7 +31,8 @@ import {
 } from '@dominion/toolstack';
 import { parseDomainConfigText, XlCfgError, type DomainConfig } from '@dominion/xlcfg';
 import { Dom0Xs } from './dom0-xs.js';
-import { GuestProcess } from './guest-process.js';
+import { DomainRecords, type DomainRecord } from './domain-records.js';
+import { AdoptedGuestProcess, GuestProcess, isGuestProcess, type GuestRunner } from './guest-process.js';
 import { XenstoredService } from './xenstored.service.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -53,10 +56,24 @@ interface Guest {
   uuid: string;
   config: DomainConfig;
   request: CreateRequest;
-  process?: GuestProcess;
+  process?: GuestRunner;
   credsFile?: string;
+  /** Set once the on_* action for its stop was chosen: it is applied once. */
+  settled?: Promise<void>;
   /** Set once teardown began: the process's exit is then expected. */
   gone?: Promise<void>;
+  /** on_*=preserve kept it, shut down, for inspection until `xl destroy`. */
+  preserved?: boolean;
+}
+
+/** One domain in the toolstack's `list` reply. */
+export interface ToolstackDomain {
+  domid: number;
+  name: string;
+  uuid: string;
+  /** The guest process, while it runs. */
+  pid?: number;
+  preserved: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -74,6 +91,17 @@ function createRequest(body: unknown): CreateRequest {
   return { config: b.config, source: b.source, overrides: b.overrides, paused: b.paused };
 }
 
+function shutdownRequest(body: unknown): { domid: number; reason: 'poweroff' | 'reboot'; fallback: boolean } {
+  const domid = domidOf('shutdown', body);
+  const b = body as { reason?: unknown; fallback?: unknown };
+  const reason = b.reason ?? 'poweroff';
+  if (reason !== 'poweroff' && reason !== 'reboot')
+    throw new BusError('EINVAL', `toolstack shutdown: reason ${JSON.stringify(reason)} is not poweroff or reboot`);
+  if (b.fallback !== undefined && typeof b.fallback !== 'boolean')
+    throw new BusError('EINVAL', 'toolstack shutdown: "fallback" must be a boolean');
+  return { domid, reason, fallback: b.fallback === true };
+}
+
 function domidOf(verb: string, body: unknown): number {
   const d = (body as { domid?: unknown } | null)?.domid;
   if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
@@ -86,7 +114,9 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly hv: HypervisorClient;
   private readonly guests = new Map<number, Guest>();
   private readonly subs: Subscription[] = [];
+  private readonly records: DomainRecords;
   private xsSession?: Dom0Xs;
+  private stopping = false;
 
   constructor(
     @Inject(DOMAIN_CONFIG) private readonly cfg: Dom0Config,
@@ -95,13 +125,17 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly xenstored: XenstoredService,
   ) {
     this.hv = new HypervisorClient(nc, 0, { timeoutMs: 10_000 });
+    this.records = new DomainRecords(join(cfg.stateDir, 'toolstack'));
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    // The guests an earlier dom0 left running are ours again before the API answers about them.
+    await this.adoptAll();
     const verbs: Record<string, (body: unknown) => Promise<unknown>> = {
       create: (b) => this.create(createRequest(b)),
       destroy: (b) => this.destroy(domidOf('destroy', b)),
-      shutdown: (b) => this.shutdown(b),
+      shutdown: (b) => this.shutdown(shutdownRequest(b)),
+      list: () => Promise.resolve({ domains: this.list() }),
     };
     for (const [verb, fn] of Object.entries(verbs)) {
       this.subs.push(
@@ -119,13 +153,11 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  private stopping = false;
-
   async onModuleDestroy(): Promise<void> {
-    // Guests stopped by dom0's own shutdown have not crashed: their exits are not handled.
+    // Guests stopped by dom0's own shutdown have not crashed: their exits are not handled. An orderly stop
+    // of dom0 stops its guests (a killed dom0 leaves them running, to be adopted when it is back).
     this.stopping = true;
     for (const s of this.subs) s.unsubscribe();
-    // Guests do not outlive dom0's process: it is their launcher.
     await Promise.all([...this.guests.values()].map((g) => g.process?.stop() ?? Promise.resolve()));
     this.xsSession?.close();
   }
@@ -135,15 +167,29 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     return this.xsSession;
   }
 
-  async create(req: CreateRequest): Promise<{ domid: number; warnings: string[] }> {
-    let config: DomainConfig;
-    let warnings: string[];
+  list(): ToolstackDomain[] {
+    return [...this.guests.values()]
+      .sort((a, b) => a.domid - b.domid)
+      .map((g) => ({
+        domid: g.domid,
+        name: g.name,
+        uuid: g.uuid,
+        ...(g.process?.running && g.process.pid !== undefined && { pid: g.process.pid }),
+        preserved: g.preserved === true,
+      }));
+  }
+
+  private parse(req: CreateRequest): { config: DomainConfig; warnings: string[] } {
     try {
-      ({ config, warnings } = parseDomainConfigText(req.config, { source: req.source, overrides: req.overrides }));
+      return parseDomainConfigText(req.config, { source: req.source, overrides: req.overrides });
     } catch (e) {
       if (!(e instanceof XlCfgError)) throw e;
       throw new BusError('EINVAL', e.hint ? `${e.message}\n${e.hint}` : e.message);
     }
+  }
+
+  async create(req: CreateRequest): Promise<{ domid: number; warnings: string[] }> {
+    const { config, warnings } = this.parse(req);
     const uuid = config.uuid ?? randomUUID();
     const made = (await this.hv.call('createdomain', createDomainArgs(config, uuid))) as {
       domid: number;
@@ -168,6 +214,7 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
       );
       await this.xenstored.xenstored.introduceDomain(g.domid);
       this.launch(g, made.credentials);
+      this.saveRecord(g);
       await this.waitReady(g);
       if (!req.paused) await this.hv.unpauseDomain(g.domid);
       this.log.info({ domid: g.domid }, `toolstack: created ${config.name} (domain ${g.domid})`);
@@ -180,15 +227,28 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
+  private saveRecord(g: Guest): void {
+    const { config, source, overrides } = g.request;
+    const r: DomainRecord = {
+      domid: g.domid,
+      name: g.name,
+      uuid: g.uuid,
+      request: { config, source, ...(overrides && { overrides }) },
+      ...(g.process?.pid !== undefined && { pid: g.process.pid }),
+      ...(g.credsFile && { credsFile: g.credsFile }),
+      ...(g.preserved && { preserved: true }),
+    };
+    this.records.save(r);
+  }
+
   private launch(g: Guest, credentials?: { creds: string; inbox_prefix: string }): void {
     const env: Record<string, string> = {
-      DOMINION_DOMID: String(g.domid),
       DOMINION_DOMAIN_NAME: g.name,
       DOMINION_KERNEL: g.config.kernel ?? DEFAULT_KERNEL,
       DOMINION_NATS_URL: this.cfg.natsUrl,
       DOMINION_NATS_CREDS: '',
       DOMINION_NATS_INBOX_PREFIX: '',
-      DOMINION_STATE_DIR: join(this.cfg.stateDir, 'guests', `${g.name}.${g.domid}`),
+      ...this.guestIdentity(g),
       DOMINION_HEALTH_PORT: '',
     };
     if (credentials) {
@@ -199,7 +259,18 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
       env.DOMINION_NATS_CREDS = g.credsFile;
       env.DOMINION_NATS_INBOX_PREFIX = credentials.inbox_prefix;
     }
-    const proc = new GuestProcess({ main: guestMain(), env, logFile: this.logFile(g) });
+    this.watch(g, new GuestProcess({ main: guestMain(), env, logFile: this.logFile(g) }));
+  }
+
+  /** What tells this system's guest process of a domain apart from any other process. */
+  private guestIdentity(g: Pick<Guest, 'domid' | 'name'>): { DOMINION_DOMID: string; DOMINION_STATE_DIR: string } {
+    return {
+      DOMINION_DOMID: String(g.domid),
+      DOMINION_STATE_DIR: join(this.cfg.stateDir, 'guests', `${g.name}.${g.domid}`),
+    };
+  }
+
+  private watch(g: Guest, proc: GuestRunner): void {
     g.process = proc;
     void proc.exited.then((r) => this.onGuestExit(g, r.code, r.signal));
   }
@@ -244,11 +315,32 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  /** The config's on_* action for a domain that stopped (xl's handle_domain_death). */
-  private async settle(g: Guest, reason: ShutdownReason): Promise<void> {
-    if (g.gone) return g.gone; // already being settled: restart once, not per caller
+  /** The config's on_* action for a domain that stopped (xl's handle_domain_death), taken once. */
+  private settle(g: Guest, reason: ShutdownReason): Promise<void> {
+    g.settled ??= this.applyAction(g, reason);
+    return g.settled;
+  }
+
+  private async applyAction(g: Guest, reason: ShutdownReason): Promise<void> {
     const d = lifecycleDecision(reason, g.name, g.config, Date.now());
-    if (!d.destroy) return; // preserve, rename-restart and soft-reset are not applied yet: left shut down
+    this.log.info(
+      { domid: g.domid },
+      `toolstack: domain ${g.domid} (${g.name}) shut down (${reason}): ${d.action ?? 'none'}`,
+    );
+    if (!d.destroy) {
+      // preserve (and, until the hypervisor can rename a domain, rename-restart; soft-reset): kept as it is,
+      // shut down, for inspection; `xl destroy` removes it.
+      if (d.action !== undefined && d.action !== 'preserve')
+        this.log.warn(
+          { domid: g.domid },
+          `toolstack: on_${reason}=${d.action} is not supported: domain kept as with preserve`,
+        );
+      if (d.action !== undefined) {
+        g.preserved = true;
+        this.saveRecord(g);
+      }
+      return;
+    }
     await this.teardown(g);
     if (d.restart) {
       this.log.info({ domid: g.domid }, `toolstack: restarting ${g.name}`);
@@ -269,6 +361,7 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
       } finally {
         this.guests.delete(g.domid);
         if (g.credsFile) rmSync(g.credsFile, { force: true });
+        this.records.remove(g.domid);
       }
       await this.releaseStore(g.domid, g.uuid);
     })();
@@ -279,6 +372,54 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     const xenstored = this.xenstored.xenstored;
     if (xenstored.isIntroduced(domid)) await xenstored.releaseDomain(domid).catch(() => undefined);
     for (const p of domainTeardownPaths(domid, uuid)) await this.xs.rm(p);
+  }
+
+  /**
+   * A restarted dom0 takes back what the previous one created: a domain still in the hypervisor is adopted
+   * (its guest process watched by pid, its on_* actions applied again); one that is gone is cleaned away.
+   */
+  private async adoptAll(): Promise<void> {
+    const records = this.records.load((file, why) => this.log.warn(`toolstack: skipping ${file}: ${why}`));
+    for (const r of records) {
+      try {
+        await this.adopt(r);
+      } catch (e) {
+        this.log.warn({ err: e, domid: r.domid }, `toolstack: adopting domain ${r.domid} (${r.name}) failed`);
+      }
+    }
+  }
+
+  private async adopt(r: DomainRecord): Promise<void> {
+    let info;
+    try {
+      info = await this.hv.getDomainInfo(r.domid);
+    } catch (e) {
+      if (!isErrno(e, 'ESRCH')) throw e;
+      this.log.info({ domid: r.domid }, `toolstack: domain ${r.domid} (${r.name}) is gone; cleaning up`);
+      this.records.remove(r.domid);
+      if (r.credsFile) rmSync(r.credsFile, { force: true });
+      await this.releaseStore(r.domid, r.uuid);
+      return;
+    }
+    const request: CreateRequest = { ...r.request };
+    const g: Guest = {
+      domid: r.domid,
+      name: info.name,
+      uuid: r.uuid,
+      config: this.parse(request).config,
+      request,
+      ...(r.credsFile && { credsFile: r.credsFile }),
+      ...(r.preserved && { preserved: true }),
+    };
+    this.guests.set(g.domid, g);
+    if (r.pid !== undefined && isGuestProcess(r.pid, this.guestIdentity(g))) {
+      this.watch(g, new AdoptedGuestProcess(r.pid));
+      this.log.info({ domid: g.domid, pid: r.pid }, `toolstack: adopted ${g.name} (domain ${g.domid}, pid ${r.pid})`);
+      if (info.shutdown && !g.preserved) void this.settle(g, info.shutdown_reason ?? 'crash');
+    } else if (!g.preserved) {
+      // Its process ended while dom0 was away.
+      void this.onGuestExit(g, null, null);
+    }
   }
 
   async destroy(domid: number): Promise<Record<string, never>> {
@@ -294,26 +435,41 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     return {};
   }
 
-  async shutdown(body: unknown): Promise<{ reason: ShutdownReason }> {
-    const domid = domidOf('shutdown', body);
-    const reason = (body as { reason?: unknown }).reason ?? 'poweroff';
-    if (reason !== 'poweroff' && reason !== 'reboot')
-      throw new BusError('EINVAL', `toolstack shutdown: reason ${JSON.stringify(reason)} is not poweroff or reboot`);
-    await this.hv.getDomainInfo(domid); // ESRCH as the hypervisor words it
-    await this.xs.write(controlShutdownPath(domid), reason);
+  /**
+   * xl shutdown/reboot: control/shutdown, then wait (bounded) for the guest to shut down and apply the
+   * on_* action before replying. A domain whose guest has no PV control interface (no
+   * control/feature-poweroff) is refused with EOPNOTSUPP unless `fallback` (xl's -F) asks for the
+   * "ACPI button": the hypervisor shuts it down at once.
+   */
+  async shutdown(req: { domid: number; reason: 'poweroff' | 'reboot'; fallback: boolean }): Promise<{
+    reason: ShutdownReason;
+    /** The fallback was taken: the "ACPI button" instead of control/shutdown. */
+    button?: true;
+  }> {
+    const { domid, reason } = req;
+    const before = await this.hv.getDomainInfo(domid); // ESRCH as the hypervisor words it
+    if (before.shutdown) return { reason: before.shutdown_reason ?? reason };
+    let button: true | undefined;
+    if ((await this.xs.read(guestReadyPath(domid))) === '1') await this.xs.write(controlShutdownPath(domid), reason);
+    else if (req.fallback) {
+      await this.hv.shutdown(reason, domid);
+      button = true;
+    } else throw new BusError('EOPNOTSUPP', `domain ${domid}: PV control interface not available`);
+    const g = this.guests.get(domid);
     const deadline = Date.now() + SHUTDOWN_TIMEOUT_MS;
     for (;;) {
       let info;
       try {
         info = await this.hv.getDomainInfo(domid);
       } catch (e) {
-        if (isErrno(e, 'ESRCH')) return { reason }; // already gone
-        throw e;
+        if (!isErrno(e, 'ESRCH')) throw e;
+        // already gone: its exit was handled first; the reply waits for that (a restart included)
+        await g?.settled;
+        return { reason, ...(button && { button }) };
       }
       if (info.shutdown) {
-        const g = this.guests.get(domid);
         if (g) await this.settle(g, info.shutdown_reason ?? reason);
-        return { reason: info.shutdown_reason ?? reason };
+        return { reason: info.shutdown_reason ?? reason, ...(button && { button }) };
       }
       if (Date.now() > deadline)
         throw new BusError(

@@ -6,8 +6,10 @@ export interface GuestOptions {
   /** xl.cfg `kernel`: `builtin:<name>` or an ES module path (env DOMINION_KERNEL). */
   kernel: string;
   consoleRingBytes: number;
+  /** How often the guest asks the hypervisor whether its domain still exists (ms). */
+  orphanCheckMs: number;
 }
 
 export function guestOptionsFromEnv(env: Record<string, string | undefined> = process.env): GuestOptions {
-  return { kernel: env.DOMINION_KERNEL || 'builtin:minios', consoleRingBytes: CONSOLE_RING_BYTES };
+  return { kernel: env.DOMINION_KERNEL || 'builtin:minios', consoleRingBytes: CONSOLE_RING_BYTES, orphanCheckMs: 5000 };
 }

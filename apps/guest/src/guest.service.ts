@@ -3,7 +3,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { subjects } from '@dominion/bus';
+import { errnoOf, subjects } from '@dominion/bus';
 import { HypervisorClient } from '@dominion/hypervisor';
 import { DOMAIN_CONFIG, LOGGER, NATS_CONNECTION, type DomainConfig, type Logger } from '@dominion/runtime';
 import { XenstoreClient } from '@dominion/xenstore';
@@ -15,6 +15,16 @@ import type { GuestApi, GuestKernel, GuestShutdownReason } from './kernel.js';
 import { loadKernel } from './kernel-loader.js';
 import { GuestMemory } from './memory.js';
 import { resolveXsPath } from './xs-path.js';
+
+/**
+ * A dom0 that restarts loses this guest's XenStore session and with it the control/shutdown watch; the next
+ * keepalive finds the session new and registers the watch again. Kept well under the toolstack's 10 s wait
+ * for a shutdown, so `xl shutdown` works soon after a dom0 restart.
+ */
+const XS_KEEPALIVE_MS = 2000;
+
+/** No answer from the hypervisor for this long: the system is gone, and so is this domain. */
+const BUS_LOST_MS = 30_000;
 
 const SHUTDOWN_REQUESTS: Record<string, GuestShutdownReason> = {
   poweroff: 'poweroff',
@@ -32,6 +42,14 @@ export class GuestService implements OnApplicationBootstrap, OnApplicationShutdo
   /** Resolves with the reason once this domain has shut itself down; the process should then exit. */
   readonly halted: Promise<GuestShutdownReason>;
   private resolveHalted!: (r: GuestShutdownReason) => void;
+  /**
+   * Resolves with why, once this process has no domain left to run: the hypervisor no longer knows it
+   * (destroyed while no dom0 was there to stop this process), or the bus has been gone for BUS_LOST_MS (the
+   * system was stopped). Guests run detached from dom0, so nothing else would end them.
+   */
+  readonly orphaned: Promise<string>;
+  private resolveOrphaned!: (why: string) => void;
+  private orphanTimer?: NodeJS.Timeout;
   private shuttingDown = false;
   private xs?: XenstoreClient;
   private hv?: HypervisorClient;
@@ -46,6 +64,7 @@ export class GuestService implements OnApplicationBootstrap, OnApplicationShutdo
   ) {
     this.ring = new ConsoleRing(opts.consoleRingBytes);
     this.halted = new Promise((r) => (this.resolveHalted = r));
+    this.orphaned = new Promise((r) => (this.resolveOrphaned = r));
   }
 
   get domid(): number {
@@ -57,7 +76,11 @@ export class GuestService implements OnApplicationBootstrap, OnApplicationShutdo
     const domid = this.domid;
     this.bootedAt = Date.now();
     this.hv = new HypervisorClient(this.nc, domid);
-    const xs = new XenstoreClient(this.nc, { domid, onError: (e) => this.log.warn({ err: e }, 'xenstore') });
+    const xs = new XenstoreClient(this.nc, {
+      domid,
+      onError: (e) => this.log.warn({ err: e }, 'xenstore'),
+      keepaliveMs: XS_KEEPALIVE_MS,
+    });
     this.xs = xs;
     this.home = await xs.getDomainPath(domid);
     const target = await xs.read(`${this.home}/memory/target`);
@@ -77,9 +100,29 @@ export class GuestService implements OnApplicationBootstrap, OnApplicationShutdo
     await xs.write(`${this.home}/control/feature-reboot`, '1');
     await xs.watch(`${this.home}/control/shutdown`, 'control/shutdown', () => this.onShutdownRequest());
     this.log.info({ kernel: this.opts.kernel, home: this.home }, 'guest booted');
+    this.watchForOrphaning();
+  }
+
+  private watchForOrphaning(): void {
+    let lastHeard = Date.now();
+    const check = async (): Promise<void> => {
+      try {
+        await this.hv!.getDomainInfo();
+        lastHeard = Date.now();
+      } catch (e) {
+        if (errnoOf(e) === 'ESRCH') return this.resolveOrphaned(`domain ${this.domid} no longer exists`);
+        if (Date.now() - lastHeard > BUS_LOST_MS)
+          return this.resolveOrphaned(`the hypervisor has not answered for ${BUS_LOST_MS / 1000} s`);
+      }
+      this.orphanTimer = setTimeout(() => void check(), this.opts.orphanCheckMs);
+      this.orphanTimer.unref();
+    };
+    this.orphanTimer = setTimeout(() => void check(), this.opts.orphanCheckMs);
+    this.orphanTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.orphanTimer);
     this.inSub?.unsubscribe();
     await this.kernel?.stop?.();
     await this.xs?.close();

@@ -7,7 +7,15 @@ import { GuestService } from './guest.service.js';
 class GuestAppModule {}
 
 const app = await bootstrapDomain('guest', GuestAppModule);
-// A domain that shut itself down (halt, or the toolstack's control/shutdown) exits cleanly.
-const reason = await app.get(GuestService).halted;
+// A domain that shut itself down (halt, or the toolstack's control/shutdown) exits cleanly; a process whose
+// domain is gone exits with 1.
+const guest = app.get(GuestService);
+const end = await Promise.race([
+  guest.halted.then((reason) => ({ code: reason === 'crash' ? 1 : 0 })),
+  guest.orphaned.then((why) => {
+    console.error(`guest: exiting: ${why}`);
+    return { code: 1 };
+  }),
+]);
 await app.close();
-process.exit(reason === 'crash' ? 1 : 0);
+process.exit(end.code);

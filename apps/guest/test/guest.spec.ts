@@ -70,6 +70,7 @@ describe('guest domain', () => {
       imports: [
         GuestModule.forRoot({
           env: { DOMINION_NATS_URL: srv.url, DOMINION_DOMID: String(domid), DOMINION_LOG_LEVEL: 'silent' },
+          guest: { orphanCheckMs: 50 },
         }),
       ],
     })
@@ -149,5 +150,14 @@ describe('guest domain', () => {
       'the domain to be shut down',
     );
     expect(info!.shutdown_reason).toBe('poweroff');
+  });
+
+  it('knows when its domain is gone from the hypervisor (destroyed with no dom0 to stop it): orphaned', async () => {
+    const notYet = Symbol('not yet');
+    const settled = (): Promise<unknown> =>
+      Promise.race([guest.orphaned, new Promise((r) => setTimeout(() => r(notYet), 200))]);
+    expect(await settled()).toBe(notYet); // several checks passed: the shut-down domain still exists
+    await hv0.destroyDomain(domid);
+    expect(await guest.orphaned).toBe(`domain ${domid} no longer exists`);
   });
 });

@@ -20,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       '-h                      Print this help.',
       '-p                      Leave the domain paused after it is created.',
+      '-c                      Connect to the console after the domain is created.',
     ].join('\n'),
   },
   {
@@ -42,8 +43,24 @@ export const COMMANDS: readonly CommandSpec[] = [
     desc: 'Issue a shutdown signal to a domain',
     usage: '[options] <-a|Domain>',
     options: [
+      '-a, --all               Shutdown all guest domains.',
       '-h                      Print this help.',
+      '-F                      Fallback to ACPI power event for HVM guests with',
+      '                        no PV drivers.',
       '-w, --wait              Wait for guest(s) to shutdown.',
+    ].join('\n'),
+  },
+  {
+    name: 'reboot',
+    modifies: false,
+    desc: 'Issue a reboot signal to a domain',
+    usage: '[options] <-a|Domain>',
+    options: [
+      '-a, --all               Shutdown all guest domains.',
+      '-h                      Print this help.',
+      '-F                      Fallback to ACPI reset event for HVM guests with',
+      '                        no PV drivers.',
+      '-w, --wait              Wait for guest(s) to reboot.',
     ].join('\n'),
   },
   { name: 'pause', modifies: false, desc: 'Pause execution of a domain', usage: '<Domain>' },
@@ -74,7 +91,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   { name: 'domid', modifies: false, desc: 'Convert a domain name to domain id', usage: '<DomainName>' },
   { name: 'domname', modifies: false, desc: 'Convert a domain id to domain name', usage: '<DomainId>' },
-  { name: 'info', modifies: false, desc: 'Get information about Xen host', usage: '' },
+  {
+    name: 'info',
+    modifies: false,
+    desc: 'Get information about Xen host',
+    usage: '[name]',
+    options: 'name                    Print only the value of the lines starting with name.',
+  },
   {
     name: 'dmesg',
     modifies: false,
@@ -93,7 +116,13 @@ export const COMMANDS: readonly CommandSpec[] = [
       '-e <escape>     escape character (^X for Ctrl-X, or one character; default ^])',
     ].join('\n'),
   },
-  { name: 'uptime', modifies: false, desc: 'Print uptime for all/some domains', usage: '[Domain]' },
+  {
+    name: 'uptime',
+    modifies: false,
+    desc: 'Print uptime for all/some domains',
+    usage: '[-s] [Domain]',
+    options: '-s                      Uptime in short format.',
+  },
 ];
 
 export const lookupCommand = (name: string): CommandSpec | undefined => COMMANDS.find((c) => c.name === name);

@@ -9,6 +9,7 @@ import {
   formatXlList,
   formatXlListLong,
   formatXlUptime,
+  formatXlUptimeShort,
   formatXlVcpuList,
   NOT_DESTROYING_DOMAIN_0,
   pad,
@@ -138,9 +139,9 @@ const destroy: CommandFn = async (hv, args, io, ts) => {
 const TOOLSTACK_TIMEOUT_MS = 30_000;
 const SHUTDOWN_WAIT_MS = 30_000;
 
-/** xl create: the file is read here and parsed by dom0's toolstack, which reports errors in xl's words. */
-const create: CommandFn = async (_hv, args, io, ts) => {
-  const { opts, operands } = options(io, 'create', args, 'p', 1);
+/** xl create [-p] [-c]: the file is read here and parsed by dom0's toolstack, which reports errors in xl's words. */
+const create: CommandFn = async (_hv, args, io, ts, session) => {
+  const { opts, operands } = options(io, 'create', args, 'pc', 1);
   const [file, ...overrides] = operands;
   let config: string;
   try {
@@ -152,9 +153,10 @@ const create: CommandFn = async (_hv, args, io, ts) => {
     throw new XlExit(EXIT_FAILURE);
   }
   io.err(`Parsing config from ${file}\n`);
-  let reply: { warnings?: string[] };
+  let reply: { domid: number; warnings?: string[] };
   try {
     reply = (await ts('create', { config, source: file, overrides, paused: opts.has('p') }, TOOLSTACK_TIMEOUT_MS)) as {
+      domid: number;
       warnings?: string[];
     };
   } catch (e) {
@@ -163,32 +165,82 @@ const create: CommandFn = async (_hv, args, io, ts) => {
     throw new XlExit(EXIT_FAILURE);
   }
   for (const w of reply.warnings ?? []) io.err(`${w}\n`);
+  if (opts.has('c')) {
+    if (!io.stdin) throw new Error('xl create -c needs a stdin');
+    await attachConsole(session.console, reply.domid, DEFAULT_ESCAPE, io.stdin, (t) => io.out(t));
+  }
 };
 
-/** xl shutdown [-w] <Domain>: asks the guest through control/shutdown; -w waits until it is gone. */
-const shutdown: CommandFn = async (hv, args, io, ts) => {
-  const { opts, operands } = options(io, 'shutdown', args, 'w', 1);
-  const domid = await findDomain(hv, operands[0], io);
-  io.err(`Shutting down domain ${domid}\n`);
-  try {
-    await ts('shutdown', { domid, reason: 'poweroff' }, TOOLSTACK_TIMEOUT_MS);
-  } catch (e) {
-    if (!(e instanceof Error) || e.name !== 'BusError') throw e;
-    io.err(`${e.message}\nshutdown failed (rc=-3)\n`);
-    throw new XlExit(EXIT_FAILURE);
-  }
-  if (!opts.has('w')) return;
-  io.err('Waiting for 1 domains\n');
+/** libxl's ERROR_NOPARAVIRT and ERROR_FAIL, as xl prints them in "shutdown failed (rc=…)". */
+const ERROR_NOPARAVIRT = -10;
+const ERROR_FAIL = -3;
+
+/**
+ * xl shutdown|reboot [-a] [-w] [-F] <Domain> (main_shutdown_or_reboot): -a is every domain but 0; -w waits
+ * until each is destroyed or shut down; -F falls back to the "ACPI button" (the hypervisor shuts the domain
+ * down at once) for a guest without the PV control interface.
+ */
+const shutdownOrReboot =
+  (what: 'shutdown' | 'reboot'): CommandFn =>
+  async (hv, args, io, ts) => {
+    const { opts, operands } = options(io, what, args, 'awF', 0);
+    const all = opts.has('a');
+    if (operands.length === 0 && !all) {
+      io.err('You must specify -a or a domain id.\n\n');
+      throw new XlExit(EXIT_FAILURE);
+    }
+    const domids = all
+      ? (await hv.listDomains()).filter((d) => d.domid !== 0).map((d) => d.domid)
+      : [await findDomain(hv, operands[0], io)];
+    const fallback = opts.has('F');
+    const button = what === 'reboot' ? 'reset' : 'power';
+    for (const domid of domids) {
+      io.err(`${what === 'reboot' ? 'Rebooting' : 'Shutting down'} domain ${domid}\n`);
+      try {
+        const r = (await ts(
+          'shutdown',
+          { domid, reason: what === 'reboot' ? 'reboot' : 'poweroff', fallback },
+          TOOLSTACK_TIMEOUT_MS,
+        )) as { button?: boolean };
+        if (r.button) io.err(`PV control interface not available: sending ACPI ${button} button event.\n`);
+      } catch (e) {
+        if (!(e instanceof Error) || e.name !== 'BusError') throw e;
+        const kind = (e as Error & { kind?: string }).kind;
+        if (kind === 'EOPNOTSUPP') {
+          io.err(
+            `PV control interface not available: external graceful ${what} not possible.\n` +
+              `Use "-F" to fallback to ACPI ${button} event.\n` +
+              `${what} failed (rc=${ERROR_NOPARAVIRT})\n`,
+          );
+        } else io.err(`${e.message}\n${what} failed (rc=${ERROR_FAIL})\n`);
+        throw new XlExit(EXIT_FAILURE);
+      }
+    }
+    if (opts.has('w')) await waitForDeaths(hv, domids, io);
+  };
+
+/** wait_for_domain_deaths: each domain is done once destroyed, or shut down and kept. */
+async function waitForDeaths(hv: HypervisorClient, domids: readonly number[], io: Io): Promise<void> {
+  io.err(`Waiting for ${domids.length} domains\n`);
+  const waiting = new Set(domids);
   const deadline = Date.now() + SHUTDOWN_WAIT_MS;
-  while ((await hv.listDomains()).some((d) => d.domid === domid)) {
+  while (waiting.size > 0) {
+    const now = new Map((await hv.listDomains()).map((d) => [d.domid, d]));
+    for (const domid of [...waiting]) {
+      const d = now.get(domid);
+      if (!d) io.err(`Domain ${domid} has been destroyed\n`);
+      else if (d.shutdown) io.err(`Domain ${domid} has been shut down, reason code ${d.shutdown_code ?? 0}\n`);
+      else continue;
+      waiting.delete(domid);
+    }
+    if (waiting.size === 0) return;
     if (Date.now() > deadline) {
-      io.err(`Domain ${domid} was not destroyed within ${SHUTDOWN_WAIT_MS / 1000} s\n`);
+      io.err(`Domain ${[...waiting].join(', ')} not destroyed within ${SHUTDOWN_WAIT_MS / 1000} s\n`);
       throw new XlExit(EXIT_FAILURE);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  io.err(`Domain ${domid} has been destroyed\n`);
-};
+}
 
 const pauseOrUnpause =
   (cmd: 'pause' | 'unpause'): CommandFn =>
@@ -224,10 +276,16 @@ const memSetOrMax =
     }
   };
 
+/** xl info [name]: with a name, only the value of the lines starting with it. */
 const info: CommandFn = async (hv, args, io) => {
-  options(io, 'info', args, '', 0);
+  const { operands } = options(io, 'info', args, '', 0);
   const physinfo = await hv.physinfo();
-  io.out(formatXlInfo({ host: hostname(), release: release(), version: version(), machine: machine(), physinfo }));
+  io.out(
+    formatXlInfo(
+      { host: hostname(), release: release(), version: version(), machine: machine(), physinfo },
+      operands[0],
+    ),
+  );
 };
 
 const dmesg: CommandFn = async (hv, args, io) => {
@@ -278,14 +336,14 @@ async function selectDomains(hv: HypervisorClient, names: readonly string[], io:
 }
 
 const uptime: CommandFn = async (hv, args, io) => {
-  const { operands } = options(io, 'uptime', args, '', 0);
+  const { opts, operands } = options(io, 'uptime', args, 's', 0);
   const now = Date.now();
   const rows = (await selectDomains(hv, operands, io)).map((d) => ({
     name: d.name,
     domid: d.domid,
     uptimeSeconds: (now - d.created_at) / 1000,
   }));
-  io.out(formatXlUptime(rows));
+  io.out(opts.has('s') ? formatXlUptimeShort(rows, new Date(now)) : formatXlUptime(rows));
 };
 
 const vcpuList: CommandFn = async (hv, args, io) => {
@@ -395,7 +453,8 @@ export const COMMAND_FNS: Record<string, CommandFn> = {
   create,
   list,
   destroy,
-  shutdown,
+  shutdown: shutdownOrReboot('shutdown'),
+  reboot: shutdownOrReboot('reboot'),
   pause: pauseOrUnpause('pause'),
   unpause: pauseOrUnpause('unpause'),
   'mem-set': memSetOrMax('mem-set'),

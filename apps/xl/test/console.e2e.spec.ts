@@ -18,8 +18,9 @@ describe('xl console (end to end)', () => {
   let dominion: Dominion;
   let domid: number;
 
-  const attach = (...args: string[]): Attached => {
-    const p = spawn(process.execPath, [xlMain, 'console', ...args], {
+  const attach = (...args: string[]): Attached => xlAttached('console', ...args);
+  const xlAttached = (...args: string[]): Attached => {
+    const p = spawn(process.execPath, [xlMain, ...args], {
       env: { ...process.env, ...dominion.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -80,6 +81,20 @@ describe('xl console (end to end)', () => {
     await waitFor(() => c.stdout().includes('\x1dfoo: command not found\n'), 5000, 'the guest to get the line');
     c.write('\x01');
     expect(await c.exit).toBe(0);
+  });
+
+  it('xl create -c attaches the console of the new domain at once; Ctrl-] detaches and leaves it running', async () => {
+    const c = xlAttached('create', '-c', miniosCfg, 'name="minios-c"');
+    await waitFor(() => c.stdout().endsWith('minios# '), 20000, `the new guest's prompt: ${c.stdout()}`);
+    const created = (await dominion.hv.listDomains()).find((d) => d.name === 'minios-c')!;
+    expect(c.stdout()).toMatch(new RegExp(`^Dominion minios [0-9.]+ \\(domain ${created.domid}\\)\\nminios# $`));
+    c.write('uname\n');
+    await waitFor(() => UNAME.test(c.stdout()), 5000, 'uname to answer');
+    c.write('\x1d');
+    expect(await c.exit).toBe(0);
+    expect(c.stderr()).toBe(`Parsing config from ${miniosCfg}\n`);
+    expect((await dominion.hv.getDomainInfo(created.domid)).shutdown).toBe(false);
+    expect(await dominion.xl('destroy', 'minios-c')).toMatchObject({ code: 0 });
   });
 
   it('refuses an unknown domain and a bad escape argument with exit 1, as xl does', async () => {

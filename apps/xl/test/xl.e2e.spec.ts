@@ -95,10 +95,11 @@ describe('xl (end to end)', () => {
     );
     expect((await xl('sched-credit', '-w', '5')).stderr).toBe('Must specify a domain.\n');
 
+    // xl_vcpu.c: "%-32s %5u %5u" + "%5u %3c%c- " + "%9.1f  " + affinity (no space before the CPU column)
     const vl = await xl('vcpu-list', 'xl-guest');
     expect(vl.stdout).toMatch(
       new RegExp(
-        `^Name {32}ID  VCPU   CPU State   Time\\(s\\) Affinity \\(Hard / Soft\\)\\nxl-guest {24} ${String(domid).padStart(5)}     0 {5}\\d   ---  [ \\d]{7}\\.\\d  all / all\\n$`,
+        `^Name {32}ID  VCPU   CPU State   Time\\(s\\) Affinity \\(Hard / Soft\\)\\nxl-guest {24} ${String(domid).padStart(5)}     0 {4}\\d   --- [ \\d]{7}\\.\\d  all / all\\n$`,
       ),
     );
 
@@ -177,6 +178,8 @@ describe('xl (end to end)', () => {
     expect(Number(get('free_memory'))).toBe(Math.floor(p.free_memkb / 1024));
     const up = await xl('uptime');
     expect(up.stdout).toMatch(/^Name {32}ID Uptime\nDomain-0 {25} {4}0 {1,2}\d+:\d\d:\d\d\n/);
+    expect((await xl('uptime', '-s', '0')).stdout).toMatch(/^ \d\d:\d\d:\d\d up +\d+:\d\d, Domain-0 \(0\)\n$/);
+    expect(await xl('info', 'nr_cpus')).toEqual({ code: 0, stdout: `${p.nr_cpus}\n`, stderr: '' });
   });
 
   it('with no system running: a clear error and exit 1, from the missing bus.json or an unreachable URL', async () => {

@@ -1,9 +1,10 @@
 // What xl does when a domain shuts down (xl_vmcontrol.c handle_domain_death): the reason picks the
 // config's on_* action; suspend leaves the domain alone. coredump-* dump the core first; restart and
-// rename-restart start the domain again from its config under its own name, a new domid and uuid;
-// rename-restart and preserve keep the dead domain renamed `<name>-<YYYYMMDDTHHMMZ>` (UTC, strftime
-// "-%Y%m%dT%H%MZ"). That preserve renames follows xen-facts §8; in xl the rename is preserve_domain(),
-// which xl's own code calls on the rename-restart path.
+// rename-restart start the domain again from its config under its own name and a new domid;
+// rename-restart first keeps the dead domain renamed `<name>-<YYYYMMDDTHHMMZ>` (UTC, strftime
+// "-%Y%m%dT%H%MZ") with a new uuid (xl's preserve_domain()). preserve does nothing: the domain stays, shut
+// down, under its own name (handle_domain_death's PRESERVE case; xen-facts §8 says it is renamed, but in
+// xl_vmcontrol.c only rename-restart calls preserve_domain()).
 import type { ShutdownReason } from '@dominion/abi';
 import type { DomainConfig, ShutdownAction } from '@dominion/xlcfg';
 
@@ -17,7 +18,7 @@ export interface LifecycleDecision {
   destroy: boolean;
   /** Create it again from the same config (same name). */
   restart: boolean;
-  /** Keep the dead domain in place (paused, for inspection) under this name. */
+  /** rename-restart: keep the dead domain in place under this name (preserve keeps it under its own). */
   preserveAs?: string;
   /** Reset the domain in place, keeping its domid (soft-reset). */
   softReset: boolean;
@@ -58,7 +59,7 @@ export function lifecycleDecision(
     case 'rename-restart':
       return { ...d, restart: true, preserveAs: preservedName(name, nowMs) };
     case 'preserve':
-      return { ...d, preserveAs: preservedName(name, nowMs) };
+      return d;
     case 'coredump-destroy':
       return { ...d, coredump: true, destroy: true };
     case 'coredump-restart':

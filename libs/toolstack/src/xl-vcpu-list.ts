@@ -1,6 +1,7 @@
-// `xl vcpu-list` (xl_vcpu.c): header `%-32s %5s %5s %5s %5s %9s %s`, rows `%-32s %5u %5u %5u   %c%c%c  %9.1f  <hard> / <soft>`;
-// an offline vCPU prints `-` for its CPU and `p` in the third state column. Affinity is `all` for a
-// full mask (Dominion pins nothing).
+// `xl vcpu-list` (xl_vcpu.c print_vcpuinfo): header `%-32s %5s %5s %5s %5s %9s %s`; a row is
+// `%-32s %5u %5u` (name, domid, vcpu) then `%5u %3c%c- ` (cpu, running, blocked: no space before the cpu,
+// so the row does not line up with the header, as in xl), or `%5c %3c%cp ` with '-' for an offline vCPU,
+// then `%9.1f  ` and the hard / soft affinity. Affinity is `all` for a full mask (Dominion pins nothing).
 import { cFixed1, pad } from './c-format.js';
 
 export const XL_VCPU_LIST_HEADER = `${pad('Name', 32, true)} ${pad('ID', 5)} ${pad('VCPU', 5)} ${pad('CPU', 5)} ${pad('State', 5)} ${pad('Time(s)', 9)} Affinity (Hard / Soft)`;
@@ -18,8 +19,11 @@ export interface VcpuRow {
 }
 
 export function xlVcpuListRow(v: VcpuRow): string {
-  const state = (v.online && v.running ? 'r' : '-') + (v.blocked ? 'b' : '-') + (v.online ? '-' : 'p');
-  return `${pad(v.name, 32, true)} ${pad(v.domid, 5)} ${pad(v.vcpu, 5)} ${pad(v.online ? v.cpu : '-', 5)}   ${state}  ${pad(cFixed1(v.time), 9)}  all / all`;
+  const head = `${pad(v.name, 32, true)} ${pad(v.domid, 5)} ${pad(v.vcpu, 5)}`;
+  const cpuState = v.online
+    ? `${pad(v.cpu, 5)} ${pad(v.running ? 'r' : '-', 3)}${v.blocked ? 'b' : '-'}- `
+    : `${pad('-', 5)} ${pad('-', 3)}-p `;
+  return `${head}${cpuState}${pad(cFixed1(v.time), 9)}  all / all`;
 }
 
 export function formatXlVcpuList(rows: readonly VcpuRow[]): string {

@@ -45,13 +45,10 @@ describe('lifecycle decisions', () => {
     });
   });
 
-  it('preserve keeps the domain renamed <name>-<YYYYMMDDTHHMMZ>', () => {
-    expect(lifecycleDecision('crash', 'web', { ...defaults, onCrash: 'preserve' }, NOW)).toMatchObject({
-      action: 'preserve',
-      destroy: false,
-      restart: false,
-      preserveAs: 'web-20261125T1040Z',
-    });
+  it('preserve keeps the domain as it is, under its own name (xl handle_domain_death: nothing done)', () => {
+    const d = lifecycleDecision('crash', 'web', { ...defaults, onCrash: 'preserve' }, NOW);
+    expect(d).toMatchObject({ action: 'preserve', destroy: false, restart: false });
+    expect(d.preserveAs).toBeUndefined();
   });
 
   it('rename-restart keeps the old one renamed and starts a new one', () => {

@@ -3,6 +3,7 @@ import {
   formatXlInfo,
   formatXlNetworkList,
   formatXlUptime,
+  formatXlUptimeShort,
   formatXlVcpuList,
   NOT_DESTROYING_DOMAIN_0,
   domainDoesNotExist,
@@ -65,10 +66,23 @@ describe('xl info, vcpu-list, uptime', () => {
     expect(out).toBe(
       'host                   : dom0\n' +
         'nr_cpus                : 2\n' +
+        'max_cpu_id             : 1\n' +
+        'nr_nodes               : 1\n' +
         'total_memory           : 24576\n' +
         'free_memory            : 1023\n' +
+        'sharing_freed_memory   : 0\n' +
+        'sharing_used_memory    : 0\n' +
+        'outstanding_claims     : 0\n' +
+        'free_cpus              : 0\n' +
         'xend_config_format     : 4\n',
     );
+  });
+
+  it('info <name> prints the value of each line starting with the name, as maybe_printf does', () => {
+    const physinfo = { nr_cpus: 2, total_memkb: 24 * 1024 * 1024, free_memkb: 1024, nr_domains: 1 };
+    expect(formatXlInfo({ host: 'dom0', physinfo }, 'total_memory')).toBe('24576\n');
+    expect(formatXlInfo({ host: 'dom0', physinfo }, 'nr_')).toBe('2\n1\n'); // nr_cpus, nr_nodes
+    expect(formatXlInfo({ host: 'dom0', physinfo }, 'nosuch')).toBe('');
   });
 
   it('vcpu-list', () => {
@@ -76,10 +90,42 @@ describe('xl info, vcpu-list, uptime', () => {
       { name: 'Domain-0', domid: 0, vcpu: 0, cpu: 1, online: true, running: true, blocked: false, time: 12.34 },
       { name: 'g', domid: 3, vcpu: 1, cpu: 0, online: false, running: false, blocked: false, time: 0 },
     ]);
+    // from xl_vcpu.c's printf formats, field by field:
+    // "%-32s %5u %5u" then "%5u %3c%c- " (online) or "%5c %3c%cp " (offline), "%9.1f  ", "all / all"
     expect(out.split('\n')).toEqual([
-      'Name                                ID  VCPU   CPU State   Time(s) Affinity (Hard / Soft)',
-      'Domain-0                             0     0     1   r--       12.3  all / all',
-      'g                                    3     1     -   --p        0.0  all / all',
+      'Name                             ' +
+        '   ID ' +
+        ' VCPU ' +
+        '  CPU ' +
+        'State ' +
+        '  Time(s) ' +
+        'Affinity (Hard / Soft)',
+      'Domain-0                        ' +
+        ' ' +
+        '    0' +
+        ' ' +
+        '    0' +
+        '    1' +
+        ' ' +
+        '  r' +
+        '-' +
+        '- ' +
+        '     12.3' +
+        '  ' +
+        'all / all',
+      'g                               ' +
+        ' ' +
+        '    3' +
+        ' ' +
+        '    1' +
+        '    -' +
+        ' ' +
+        '  -' +
+        '-' +
+        'p ' +
+        '      0.0' +
+        '  ' +
+        'all / all',
       '',
     ]);
   });
@@ -95,6 +141,19 @@ describe('xl info, vcpu-list, uptime', () => {
       'g                                    3  0:01:05',
       '',
     ]);
+  });
+
+  it('uptime -s: " HH:MM:SS up <uptime to the minute>, name (id)", no header', () => {
+    const now = new Date(2026, 10, 25, 9, 5, 7); // local time, as strftime(localtime())
+    expect(
+      formatXlUptimeShort(
+        [
+          { name: 'Domain-0', domid: 0, uptimeSeconds: 86400 + 3 * 3600 + 4 * 60 + 5 },
+          { name: 'g', domid: 3, uptimeSeconds: 65 },
+        ],
+        now,
+      ),
+    ).toBe(' 09:05:07 up 1 day,  3:04, Domain-0 (0)\n 09:05:07 up  0:01, g (3)\n');
   });
 });
 
