@@ -27,8 +27,13 @@ export class HypervisorModule {
         },
         {
           provide: Hypervisor,
-          useFactory: (cfg: HypervisorConfig) => new Hypervisor({ host: cfg.host, liveness: cfg.liveness }),
-          inject: [HYPERVISOR_CONFIG],
+          useFactory: (cfg: HypervisorConfig, ids: DomainIdentities | null) =>
+            new Hypervisor({
+              host: cfg.host,
+              liveness: cfg.liveness,
+              domainKey: ids ? (domid) => ids.userOf(domid) : undefined,
+            }),
+          inject: [HYPERVISOR_CONFIG, DOMAIN_IDENTITIES],
         },
         {
           // Only the hypervisor is given the identity store: it mints and revokes domains' credentials.

@@ -1,6 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Hypervisor, serveHypervisor, type HypervisorConfig, type HypervisorServer } from '@dominion/hypervisor';
+import {
+  Hypervisor,
+  serveHypervisor,
+  type DomainInfo,
+  type HypervisorConfig,
+  type HypervisorServer,
+} from '@dominion/hypervisor';
 import { Health, LOGGER, NATS_CONNECTION, type Logger } from '@dominion/runtime';
 import type { DomainIdentities } from './domain-identities.js';
 import { serveHypervisorWithIdentities } from './serve-with-identities.js';
@@ -24,7 +30,15 @@ export class HypervisorService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(DOMAIN_IDENTITIES) private readonly ids: DomainIdentities | null,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.ids) {
+      // This hypervisor starts with only dom0: the users an earlier incarnation minted hold domids that are
+      // free again. They are cut off before the first hypercall is served.
+      const live = new Set((this.engine.getDomainInfo(0) as DomainInfo[]).map((d) => d.domid));
+      const gone = await this.ids.revokeAllBut(live);
+      if (gone.length > 0)
+        this.log.warn({ domids: gone }, `revoked the credentials of ${gone.length} domain(s) of a previous start`);
+    }
     const opts = {
       tickMs: this.cfg.tickMs,
       onLog: (line: string) => this.log.info({ dmesg: true }, line),

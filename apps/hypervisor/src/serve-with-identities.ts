@@ -15,6 +15,7 @@ import {
   type HypervisorServer,
   type ServeHypervisorOptions,
 } from '@dominion/hypervisor';
+import { IdentityError } from '@dominion/identity';
 import type { DomainIdentities } from './domain-identities.js';
 
 export type ServeWithIdentitiesOptions = Omit<ServeHypervisorOptions, 'intercept'>;
@@ -34,12 +35,15 @@ export function serveHypervisorWithIdentities(
   const createDomain = async (run: HypercallRunner, caller: DomId, body: unknown): Promise<unknown> => {
     const result = run(caller, 'createdomain', body) as { domid: DomId };
     try {
-      const credentials = await ids.mint(result.domid, (body as CreateDomainArgs).driver_domain === true);
+      const args = body as CreateDomainArgs;
+      const credentials = await ids.mint(result.domid, args.driver_domain === true, args.user_key);
       return { ...result, credentials };
     } catch (e) {
       // No domain without an identity: undo the creation.
       run(caller, 'destroydomain', { domid: result.domid } satisfies DomidArgs);
-      throw new BusError('EIO', `createdomain d${result.domid}: minting its credentials failed: ${messageOf(e)}`);
+      // A user_key the identity refuses is the caller's fault; anything else is ours.
+      const kind = e instanceof IdentityError && e.kind === 'EINVAL' ? 'EINVAL' : 'EIO';
+      throw new BusError(kind, `createdomain d${result.domid}: minting its credentials failed: ${messageOf(e)}`);
     }
   };
   const destroyDomain = async (run: HypercallRunner, caller: DomId, body: unknown): Promise<unknown> => {

@@ -11,7 +11,13 @@ import { subjects } from '@dominion/bus';
 import { HypervisorClient } from '@dominion/hypervisor';
 import {
   IdentityStore,
+  LAUNCHED_KEYS_FILE,
+  UserKeyTable,
   credentialsEnv,
+  issueRingChallenge,
+  seedOfCreds,
+  signRingChallenge,
+  verifyRingProof,
   mintDomainUser,
   writeCredsFile,
   writeNatsServerConfig,
@@ -23,13 +29,14 @@ import { HypervisorModule } from '../src/hypervisor.module.js';
 type Created = { domid: number; credentials?: { creds: string; inbox_prefix: string } };
 
 /** The claims of a user JWT inside a .creds text (the test reads them; the server verifies them). */
-function tagsOf(creds: string): string[] {
+function claimsOf(creds: string): { sub: string; nats: { tags?: string[] } } {
   const jwt = /-----BEGIN NATS USER JWT-----\s*\n\s*(\S+)\s*\n/.exec(creds)?.[1] ?? '';
-  const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+  return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+    sub: string;
     nats: { tags?: string[] };
   };
-  return claims.nats.tags ?? [];
 }
+const tagsOf = (creds: string): string[] => claimsOf(creds).nats.tags ?? [];
 
 describe('hypervisor service with identity', () => {
   const tmp = tempDir('hv-identity-');
@@ -58,6 +65,11 @@ describe('hypervisor service with identity', () => {
     srv = await startNatsServer({ noDefaultListen: true, args: ['-c', conf] });
     const xen = await mintDomainUser(store.account, DOMID.DOMID_XEN, 'hypervisor');
     await writeCredsFile(join(tmp.path, 'xen.creds'), xen.creds);
+    // dom0's user is the launcher's; the hypervisor learns its key from the launcher's table.
+    dom0Creds = await mintDomainUser(store.account, 0, 'control');
+    await (
+      await UserKeyTable.open(join(identityDir, LAUNCHED_KEYS_FILE))
+    ).set(0, { key: dom0Creds.userPublicKey, role: 'control' });
     const mod = await Test.createTestingModule({
       imports: [
         HypervisorModule.forRoot({
@@ -74,7 +86,6 @@ describe('hypervisor service with identity', () => {
       ],
     }).compile();
     app = await mod.init();
-    dom0Creds = await mintDomainUser(store.account, 0, 'control');
     hv0 = new HypervisorClient(await login(dom0Creds.creds, dom0Creds.inboxPrefix), 0);
   });
   afterAll(async () => {
@@ -129,5 +140,39 @@ describe('hypervisor service with identity', () => {
     await expect(new HypervisorClient(nc, d.domid).getDomainInfo()).resolves.toMatchObject({ domid: d.domid });
     await watcher.flush();
     expect(seen).toEqual([]);
+  });
+
+  it("getdomainkey: any domain reads another domain's user key, which verifies that domain's ring proof", async () => {
+    const fe = (await hv0.call('createdomain', { name: 'fe', target_memkb: 65536 })) as Created;
+    const be = (await hv0.call('createdomain', { name: 'be', target_memkb: 65536, driver_domain: true })) as Created;
+    const beHv = new HypervisorClient(
+      await login(be.credentials?.creds ?? '', be.credentials?.inbox_prefix ?? ''),
+      be.domid,
+    );
+    const feCreds = fe.credentials?.creds ?? '';
+    const feKey = await beHv.getDomainKey(fe.domid);
+    expect(feKey).toBe(claimsOf(feCreds).sub);
+    expect(await beHv.getDomainKey(be.domid)).toBe(claimsOf(be.credentials?.creds ?? '').sub);
+    expect(await beHv.getDomainKey(0)).toBe(dom0Creds.userPublicKey);
+
+    // What a backend does with it: the frontend's proof verifies against the key, another domain's does not.
+    const bind = {
+      backend: be.domid,
+      device: `/local/domain/${be.domid}/backend/vbd/${fe.domid}/51712`,
+      ringRef: 8,
+      frontendDomid: fe.domid,
+    };
+    const ch = issueRingChallenge(bind);
+    verifyRingProof(ch, signRingChallenge(ch, seedOfCreds(feCreds), bind), feKey, bind);
+    const forged = signRingChallenge(ch, seedOfCreds(be.credentials?.creds ?? ''), bind);
+    expect(() => verifyRingProof(ch, forged, feKey, bind)).toThrow(expect.objectContaining({ kind: 'EACCES' }));
+
+    // Unknown and destroyed domids are ESRCH, over the bus as for any hypercall.
+    await expect(beHv.getDomainKey(31000)).rejects.toMatchObject({ kind: 'ESRCH' });
+    await hv0.destroyDomain(fe.domid);
+    await expect(beHv.getDomainKey(fe.domid)).rejects.toMatchObject({
+      kind: 'ESRCH',
+      message: expect.stringContaining(`domain ${fe.domid} does not exist`),
+    });
   });
 });

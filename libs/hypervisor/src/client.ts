@@ -74,6 +74,10 @@ export class HypervisorClient {
   heartbeat(cpu_time: number): Promise<HeartbeatResult> {
     return this.call('heartbeat', { cpu_time });
   }
+  /** Dominion's getdomainkey: the user nkey (`U…`) `domid` logs in and signs its ring proofs with. */
+  async getDomainKey(domid: DomId): Promise<string> {
+    return (await this.call('getdomainkey', { domid })).key;
+  }
   /** Control domain: a domain's process exited (the launcher's signal); the domain is crashed. */
   async reportExit(a: ReportExitArgs): Promise<void> {
     await this.call('reportexit', a);

@@ -3,7 +3,7 @@ import type { XenErrno } from '@dominion/abi';
 
 export type HypervisorErrorKind = Extract<
   XenErrno,
-  'EPERM' | 'ESRCH' | 'EINVAL' | 'ENOMEM' | 'EEXIST' | 'EBUSY' | 'ENOSPC' | 'EAGAIN' | 'ENOSYS'
+  'EPERM' | 'ESRCH' | 'ENOENT' | 'EINVAL' | 'ENOMEM' | 'EEXIST' | 'EBUSY' | 'ENOSPC' | 'EAGAIN' | 'ENOSYS'
 >;
 
 export class HypervisorError extends Error {

@@ -18,6 +18,12 @@ export interface CreateDomainArgs {
   /** xl.cfg `driver_domain = 1`. */
   driver_domain?: boolean;
   max_event_channels?: number;
+  /**
+   * Dominion addition: the public user nkey (`U…`) the new domain's service made itself (the bootstrap
+   * exchange, libs/identity bootstrap.ts). The hypervisor then issues the domain's user JWT for that key
+   * (reply `credentials: { jwt, inbox_prefix }`) instead of minting a key (`{ creds, inbox_prefix }`).
+   */
+  user_key?: string;
 }
 export interface DomidArgs {
   domid: DomId;
@@ -70,6 +76,17 @@ export interface ReportExitArgs {
   /** The process's exit code, or the signal that ended it. */
   code?: number;
   signal?: string;
+}
+
+/**
+ * Dominion addition, no Xen counterpart: the public half of a domain's identity, the NATS user nkey (`U…`) of
+ * its current incarnation. A ring backend checks a frontend's ring proof against it (libs/identity
+ * ring-proof). Any domain may ask about any domain: public keys are public.
+ */
+export interface DomainKeyResult {
+  domid: DomId;
+  /** The user public nkey. */
+  key: string;
 }
 
 /** EVTCHNOP_alloc_unbound. `dom` is DOMID_SELF or the caller unless the caller is the control domain. */
@@ -132,6 +149,8 @@ export interface Hypercalls {
   dmesg: { args: DmesgArgs; result: { lines: string[] } };
   heartbeat: { args: HeartbeatArgs; result: HeartbeatResult };
   reportexit: { args: ReportExitArgs; result: Empty };
+  /** Dominion addition (DomainKeyResult). ESRCH: no such domain; ENOENT: none on record; ENOSYS: no identities. */
+  getdomainkey: { args: DomidArgs; result: DomainKeyResult };
   evtchn_alloc_unbound: { args: EvtchnAllocUnboundArgs; result: { port: EvtchnPort } };
   evtchn_bind_interdomain: { args: EvtchnBindInterdomainArgs; result: { local_port: EvtchnPort } };
   evtchn_close: { args: EvtchnPortArgs; result: Empty };
@@ -159,6 +178,7 @@ export const HYPERCALL_NAMES: readonly HypercallName[] = [
   'dmesg',
   'heartbeat',
   'reportexit',
+  'getdomainkey',
   'evtchn_alloc_unbound',
   'evtchn_bind_interdomain',
   'evtchn_close',

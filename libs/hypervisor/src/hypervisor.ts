@@ -31,6 +31,7 @@ import type { HostConfig } from './host.js';
 import type {
   CreateDomainArgs,
   DmesgArgs,
+  DomainKeyResult,
   EvtchnAllocUnboundArgs,
   EvtchnBindInterdomainArgs,
   EvtchnBindVirqArgs,
@@ -58,6 +59,11 @@ export interface HypervisorOptions {
   dmesgBytes?: number;
   domidQuarantineMs?: number;
   newUuid?: () => string;
+  /**
+   * The user key of a domain's current incarnation (getdomainkey), from whoever minted it (apps/hypervisor's
+   * identities). Absent: the bus runs without auth and getdomainkey answers ENOSYS.
+   */
+  domainKey?: (domid: DomId) => string | undefined;
 }
 
 export interface HypercallOutcome {
@@ -85,6 +91,7 @@ export class Hypervisor {
   private readonly conring: ConsoleRing;
   private readonly evtchn: EvtchnTable;
   private readonly newUuid: () => string;
+  private readonly domainKey?: (domid: DomId) => string | undefined;
   private fx: Effects = noEffects();
 
   constructor(opts: HypervisorOptions) {
@@ -92,6 +99,7 @@ export class Hypervisor {
     this.clock = opts.clock ?? systemClock;
     this.liveness = { ...DEFAULT_LIVENESS, ...opts.liveness };
     this.newUuid = opts.newUuid ?? randomUUID;
+    this.domainKey = opts.domainKey;
     this.domids = new DomidAllocator({ quarantineMs: opts.domidQuarantineMs ?? DOMID_QUARANTINE_MS });
     const now = this.clock.now();
     this.conring = new ConsoleRing(opts.dmesgBytes ?? DMESG_RING_BYTES, now);
@@ -314,6 +322,24 @@ export class Hypervisor {
     return EMPTY;
   }
 
+  /**
+   * Dominion's getdomainkey: the public key a domain logs in and signs ring proofs with. Unprivileged, like
+   * reading a public directory; so, unlike the domctls above, it tells any caller whether a domid exists.
+   */
+  getDomainKey(caller: DomId, domid: DomId): DomainKeyResult {
+    this.caller('getdomainkey', caller);
+    const d = this.target('getdomainkey', caller, domid);
+    if (!this.domainKey)
+      throw new HypervisorError(
+        'ENOSYS',
+        'getdomainkey: this hypervisor mints no identities (the bus runs without auth)',
+      );
+    const key = this.domainKey(d.domid);
+    if (key === undefined)
+      throw new HypervisorError('ENOENT', `getdomainkey: domain ${d.domid} has no user key on record`);
+    return { domid: d.domid, key };
+  }
+
   // ---- sysctl ----
 
   physinfo(caller: DomId): PhysInfo {
@@ -424,6 +450,10 @@ export class Hypervisor {
             cap: r.optInt('cap', 0, 100 * MAX_VCPUS),
             driver_domain: r.optBool('driver_domain'),
             max_event_channels: r.optInt('max_event_channels', 1, EVTCHN_FIFO_NR_CHANNELS - 1),
+            // Checked for shape only: the identity that uses it is the app's (apps/hypervisor).
+            user_key: r.optStr('user_key', (s) =>
+              /^U[A-Z2-7]{55}$/.test(s) ? undefined : 'is not a NATS user public key',
+            ),
           },
           (a) => this.createDomain(caller, a),
         );
@@ -465,6 +495,8 @@ export class Hypervisor {
           },
           (a) => this.reportExit(caller, a),
         );
+      case 'getdomainkey':
+        return run(domid(), (id) => this.getDomainKey(caller, id));
       case 'evtchn_alloc_unbound':
         return run({ dom: domid('dom'), remote_dom: domid('remote_dom') }, (a) => this.evtchnAllocUnbound(caller, a));
       case 'evtchn_bind_interdomain':

@@ -11,3 +11,6 @@ export * from './signer.js';
 export * from './jwt-claims.js';
 export * from './ring-proof.js';
 export * from './bootstrap-secrets.js';
+export * from './user-keys.js';
+export * from './bootstrap.js';
+export * from './bootstrap-registry.js';

@@ -5,8 +5,8 @@ import { createUser as newUserKey } from '@nats-io/nkeys';
 import { encodeUser } from '@nats-io/jwt';
 import type { DomId } from '@dominion/abi';
 import { IdentityError } from './errors.js';
-import { credsText, seedText, signerOf, type AccountSigner } from './keys.js';
-import { inboxPrefixOf, permissionsFor, type DomainRole } from './roles.js';
+import { checkUserPublicKey, credsText, seedText, signerOf, type AccountSigner } from './keys.js';
+import { checkRoleDomid, inboxPrefixOf, permissionsFor, type DomainRole } from './roles.js';
 
 export interface MintOptions {
   /** The JWT expires this many seconds after minting (the server then disconnects it); default: never. */
@@ -36,12 +36,19 @@ export function userNameOf(role: DomainRole, domid: DomId): string {
   return role === 'hypervisor' ? 'xen' : `dom${domid}`;
 }
 
-export async function mintDomainUser(
+/**
+ * The user JWT of `domid` in `role` for a key the domain holds itself (a service that bootstraps makes its own
+ * key and shows only the public half, so that its seed never travels). The JWT alone logs nobody in: the
+ * account disallows bearer tokens, and every login signs the server's nonce with the seed.
+ */
+export async function issueUserJwt(
   account: AccountSigner,
   domid: DomId,
   role: DomainRole,
+  userPublicKey: string,
   opts: MintOptions = {},
-): Promise<MintedUser> {
+): Promise<{ jwt: string; expiresAt?: number }> {
+  checkUserPublicKey(userPublicKey);
   const perms = permissionsFor(role, domid);
   const signer = signerOf(account.signingSeed, 'account signing seed', 'SA', account.signingPublicKey);
   let exp: number | undefined;
@@ -53,8 +60,6 @@ export async function mintDomainUser(
       );
     exp = Math.floor((opts.now ?? Date.now()) / 1000) + opts.expiresInSec;
   }
-  const ukp = newUserKey();
-  const userPublicKey = ukp.getPublicKey();
   const jwt = await encodeUser(
     userNameOf(role, domid),
     userPublicKey,
@@ -71,6 +76,19 @@ export async function mintDomainUser(
     },
     { signer, exp },
   );
+  return exp !== undefined ? { jwt, expiresAt: exp } : { jwt };
+}
+
+export async function mintDomainUser(
+  account: AccountSigner,
+  domid: DomId,
+  role: DomainRole,
+  opts: MintOptions = {},
+): Promise<MintedUser> {
+  checkRoleDomid(role, domid);
+  const ukp = newUserKey();
+  const userPublicKey = ukp.getPublicKey();
+  const { jwt, expiresAt } = await issueUserJwt(account, domid, role, userPublicKey, opts);
   return {
     domid,
     role,
@@ -79,6 +97,6 @@ export async function mintDomainUser(
     creds: credsText(jwt, ukp),
     inboxPrefix: inboxPrefixOf(domid),
     userPublicKey,
-    ...(exp !== undefined ? { expiresAt: exp } : {}),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
   };
 }

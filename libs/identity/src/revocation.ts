@@ -92,3 +92,20 @@ export async function revokeUser(
   );
   return account.jwt;
 }
+
+/**
+ * Revokes users in the store only, for a server that is not running yet (the launcher, before it starts
+ * nats-server): the configuration written afterwards preloads this account JWT, and the full resolver keeps
+ * the newer of it and its own copy. Resolves the new account JWT.
+ */
+export async function revokeUserOffline(
+  store: IdentityStore,
+  userPublicKeys: readonly string[],
+  opts: Pick<RevokeOptions, 'at'> = {},
+): Promise<string> {
+  for (const u of userPublicKeys) checkUserPublicKey(u);
+  const account = await store.updateAccountJwt((current) =>
+    revokedAccountJwt(store.operator, current.jwt, userPublicKeys, opts.at),
+  );
+  return account.jwt;
+}

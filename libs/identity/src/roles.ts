@@ -10,6 +10,7 @@
 // the hypervisor's own rights cover subjects such as `xen.evtchn.<dom>.ctl`.
 import { DOMID, DOMID_0, isDomId, type DomId } from '@dominion/abi';
 import { inboxPrefixOf, subjects } from '@dominion/bus';
+import { BOOTSTRAP_SUBJECT } from './bootstrap.js';
 import { IdentityError } from './errors.js';
 
 export const DOMAIN_ROLES = ['guest', 'driver', 'control', 'hypervisor'] as const;
@@ -111,6 +112,7 @@ export function permissionsFor(role: DomainRole, domid: DomId): BusPermissions {
           subjects.xsAny(), // xenstored serves every domain's requests
           subjects.toolstackAny('*'), // the toolstack API
           'xen.console.*.out', // xenconsoled reads every console
+          BOOTSTRAP_SUBJECT, // the bootstrap exchange of services started before they have a domid
         ],
       };
     }

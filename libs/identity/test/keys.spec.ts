@@ -135,6 +135,7 @@ describe('permission templates (README table)', () => {
         'xen.xs.*',
         'xen.toolstack.*.*',
         'xen.console.*.out',
+        'xen.bootstrap',
       ],
     });
   });

@@ -2,7 +2,7 @@
 // its /readyz health endpoint answering 200.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { stopChild, freePort } from '@dominion/testing';
+import { freeLoopbackPort, stopProcess } from './proc.js';
 import type { ServiceSpec } from './services.js';
 
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -20,7 +20,7 @@ export class ServiceProcess {
   ) {}
 
   async start(): Promise<void> {
-    this.healthPort = await freePort();
+    this.healthPort = await freeLoopbackPort();
     const child = spawn(process.execPath, [`${this.root}/${this.spec.main}`], {
       env: { ...process.env, ...this.baseEnv, ...this.spec.env, DOMINION_HEALTH_PORT: String(this.healthPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,6 +60,6 @@ export class ServiceProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.child) await stopChild(this.child);
+    if (this.child) await stopProcess(this.child);
   }
 }

@@ -4,15 +4,33 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startNatsServer, type NatsServerHandle } from '@dominion/testing';
+import { DOMID } from '@dominion/abi';
 import { ServiceProcess } from './child.js';
-import { prepareBusIdentity, type BusIdentity } from './identity.js';
+import { domainOfUserKey, prepareBusIdentity, type BusIdentity } from './identity.js';
 import { createDemoGuests } from './demo.js';
+import { spawnNatsServer, type NatsServer } from './nats-server.js';
+import { freeLoopbackPort } from './proc.js';
 import { coreServices } from './services.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const smoke = process.argv.includes('--smoke'); // start, check readiness, stop: used by the launcher's test
 const demo = process.argv.includes('--demo'); // create the guests of examples/*.cfg (npm start does)
+
+/**
+ * nats-server's warnings and errors (permission violations, refused logins) join the merged log, with the
+ * offender's domid when the server names a user key the identity tables know.
+ */
+function natsLogger(identityDir?: string): (line: string) => void {
+  return (line) => {
+    if (!/\[(WRN|ERR|FTL)\]/.test(line)) return;
+    const text = `nats | ${line.replace(/^\[\d+\] [\d/: .]+ /, '')}`;
+    const key = /Nkey "(U[A-Z2-7]+)"/.exec(line)?.[1];
+    if (!identityDir || !key) return console.log(text);
+    void domainOfUserKey(identityDir, key).then((d) =>
+      console.log(d === undefined ? text : `${text} (domain ${d === DOMID.DOMID_XEN ? 'DOMID_XEN' : d})`),
+    );
+  };
+}
 
 async function main(): Promise<void> {
   const stateDir = resolve(process.env.DOMINION_HOME ?? join(root, 'var', 'run'));
@@ -20,15 +38,15 @@ async function main(): Promise<void> {
   let port = Number(process.env.DOMINION_NATS_PORT ?? 4222);
   const auth = process.env.DOMINION_NATS_AUTH !== 'off';
   let identity: BusIdentity | undefined;
-  let nats: NatsServerHandle;
+  let nats: NatsServer;
   try {
     if (auth) {
-      if (port === 0) port = await freePort(); // the configuration names the port
+      if (port === 0) port = await freeLoopbackPort(); // the configuration names the port
       identity = await prepareBusIdentity(stateDir, port);
-      nats = await startNatsServer({ noDefaultListen: true, args: ['-c', identity.configFile] });
+      nats = await spawnNatsServer({ configFile: identity.configFile }, { onLine: natsLogger(identity.identityDir) });
     } else {
       console.log('launcher: DOMINION_NATS_AUTH=off: the bus accepts anyone (debugging only)');
-      nats = await startNatsServer({ port });
+      nats = await spawnNatsServer({ port }, { onLine: natsLogger() });
     }
   } catch (e) {
     console.error(`launcher: could not start nats-server on 127.0.0.1:${port}: ${(e as Error).message}`);

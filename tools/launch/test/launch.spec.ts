@@ -154,4 +154,55 @@ describe('launcher', () => {
       home.remove();
     }
   });
+
+  it("revokes the previous start's dom0 and hypervisor credentials at each start; the new ones work", async () => {
+    const home = tempDir();
+    const creds = (name: string): string => readFileSync(join(home.path, 'creds', `${name}.creds`), 'utf8');
+    const url = (out: string): string => /bus \(NATS\)\s+(nats:\/\/\S+) \(operator mode/.exec(out)?.[1] ?? '';
+    const loginWith = (u: string, c: string, inboxPrefix: string): Promise<NatsConnection> =>
+      connect({
+        servers: u,
+        authenticator: credsAuthenticator(new TextEncoder().encode(c)),
+        inboxPrefix,
+        reconnect: false,
+      });
+    const first = launch(home.path);
+    let second: Launched | undefined;
+    try {
+      await waitFor(() => first.output().includes('Dominion is up.'), 30000, `the first start:\n${first.output()}`);
+      const oldDom0 = creds('dom0');
+      const oldXen = creds('xen');
+      first.child.kill('SIGINT');
+      expect(await first.exited).toBe(0);
+
+      second = launch(home.path);
+      const s = second;
+      await waitFor(() => s.output().includes('Dominion is up.'), 30000, `the second start:\n${s.output()}`);
+      const u = url(s.output());
+      expect(creds('dom0')).not.toBe(oldDom0);
+      await expect(loginWith(u, oldDom0, '_INBOX.dom0')).rejects.toThrow(/authorization/i);
+      await expect(loginWith(u, oldXen, '_INBOX.xen')).rejects.toThrow(/authorization/i);
+      const dom0 = await loginWith(u, creds('dom0'), '_INBOX.dom0');
+      try {
+        const hv0 = new HypervisorClient(dom0, 0);
+        await expect(hv0.getDomainInfo()).resolves.toMatchObject({ domid: 0, name: 'Domain-0' });
+        // The hypervisor vouches for this start's dom0 key (getdomainkey), not the revoked one.
+        const jwt = /-----BEGIN NATS USER JWT-----\s*\n\s*(\S+)\s*\n/.exec(creds('dom0'))?.[1] ?? '';
+        const sub = (JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string })
+          .sub;
+        expect(await hv0.getDomainKey(0)).toBe(sub);
+      } finally {
+        await dom0.close();
+      }
+      const xen = await loginWith(u, creds('xen'), '_INBOX.xen');
+      await xen.close();
+    } finally {
+      for (const l of [first, second]) {
+        if (!l || l.child.exitCode !== null) continue;
+        l.child.kill('SIGINT');
+        expect(await l.exited).toBe(0);
+      }
+      home.remove();
+    }
+  });
 });
