@@ -108,7 +108,8 @@ export class GrantTable {
 
   private allocRef(domid: DomId): GrantRef {
     if (this.next < this.maxEntries) return this.next++;
-    const ref = this.freed.shift();
+    // LIFO, as Linux's gnttab free list: O(1), where shift() on a 32k-entry list was a hot spot.
+    const ref = this.freed.pop();
     if (ref === undefined)
       throw new RingError('ENOSPC', `grant to domain ${domid}: all ${this.maxEntries} grant entries are in use`);
     return ref;
