@@ -9,11 +9,8 @@ import {
   BLKIF_RING_IDS,
   BLKIF_RSP,
   blkifResponse,
+  blkifRingCodec,
   blkifRingSize,
-  decodeRequest,
-  decodeResponse,
-  encodeRequest,
-  encodeResponse,
   isDiscardRequest,
   isIndirectRequest,
   type BlkifRequest,
@@ -39,14 +36,7 @@ export const BACKEND: DomId = 1;
 export const RING_SIZE = blkifRingSize(1); // 32
 export const SECTOR = 512;
 
-export const BLKIF_CODEC: RingCodec<BlkifRequest, BlkifResponse> = {
-  protocol: 'x86_64-abi',
-  ...BLKIF_RING_IDS,
-  encodeRequest: (r) => encodeRequest(r),
-  decodeRequest: (b) => decodeRequest(b),
-  encodeResponse: (r) => encodeResponse(r),
-  decodeResponse: (b) => decodeResponse(b),
-};
+export const BLKIF_CODEC: RingCodec<BlkifRequest, BlkifResponse> = blkifRingCodec();
 
 export interface Domain {
   domid: DomId;
