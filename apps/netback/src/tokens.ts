@@ -1,0 +1,1 @@
+export const NETBACK_CONFIG = Symbol('NETBACK_CONFIG');
