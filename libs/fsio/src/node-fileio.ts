@@ -32,7 +32,7 @@ class NodeFileHandle implements FileHandle {
       const fh = this.live('read');
       checkByteCount(offset, `read ${this.path}: offset`);
       checkByteCount(length, `read ${this.path}: length`);
-      const buf = Buffer.alloc(length);
+      const buf = Buffer.allocUnsafe(length); // only the bytes read are returned
       let got = 0;
       while (got < length) {
         const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
