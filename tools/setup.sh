@@ -17,6 +17,8 @@ command -v fio >/dev/null || need+=(fio)
 # Uplinks of the net driver domain (TAP <-> UDP) and ping from network namespaces.
 command -v socat >/dev/null || need+=(socat)
 command -v ping >/dev/null || need+=(iputils-ping)
+# A userspace 9P2000.L client (diodcat/diodls/diodload) that judges our 9P server.
+command -v diodcat >/dev/null || [ -x /usr/sbin/diodcat ] || need+=(diod)
 command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
