@@ -74,6 +74,14 @@ export class HypervisorClient {
   heartbeat(cpu_time: number): Promise<HeartbeatResult> {
     return this.call('heartbeat', { cpu_time });
   }
+  /** Dominion's setdomainname (control domain only; EEXIST when another domain has the name). */
+  async setDomainName(domid: DomId, name: string): Promise<void> {
+    await this.call('setdomainname', { domid, name });
+  }
+  /** XEN_DOMCTL_setdomainhandle (control domain only). */
+  async setDomainHandle(domid: DomId, uuid: string): Promise<void> {
+    await this.call('setdomainhandle', { domid, uuid });
+  }
   /** Dominion's getdomainkey: the user nkey (`U…`) `domid` logs in and signs its ring proofs with. */
   async getDomainKey(domid: DomId): Promise<string> {
     return (await this.call('getdomainkey', { domid })).key;

@@ -138,6 +138,10 @@ type Empty = Record<string, never>;
 export interface Hypercalls {
   createdomain: { args: CreateDomainArgs; result: { domid: DomId } };
   destroydomain: { args: DomidArgs; result: Empty };
+  /** Dominion addition: rename a domain (EEXIST on a clash), for xl's rename-restart. */
+  setdomainname: { args: { domid: DomId; name: string }; result: Empty };
+  /** XEN_DOMCTL_setdomainhandle. */
+  setdomainhandle: { args: { domid: DomId; uuid: string }; result: Empty };
   pausedomain: { args: DomidArgs; result: Empty };
   unpausedomain: { args: DomidArgs; result: Empty };
   shutdown: { args: ShutdownArgs; result: Empty };
@@ -167,6 +171,8 @@ export type HypercallResult<Op extends HypercallName> = Hypercalls[Op]['result']
 export const HYPERCALL_NAMES: readonly HypercallName[] = [
   'createdomain',
   'destroydomain',
+  'setdomainname',
+  'setdomainhandle',
   'pausedomain',
   'unpausedomain',
   'shutdown',

@@ -242,6 +242,32 @@ export class Hypervisor {
     return EMPTY;
   }
 
+  /**
+   * Dominion's setdomainname. Xen keeps names only in XenStore; this hypervisor also holds them (createdomain
+   * refuses a duplicate), so xl's rename-restart renames the dying domain here before recreating it.
+   */
+  setDomainName(caller: DomId, a: { domid: DomId; name: string }): Empty {
+    this.requireControl(caller, 'setdomainname', `rename domain ${a.domid}`);
+    const d = this.target('setdomainname', caller, a.domid);
+    for (const o of this.domains.values())
+      if (o !== d && o.name === a.name)
+        throw new HypervisorError(
+          'EEXIST',
+          `setdomainname: a domain named ${JSON.stringify(a.name)} exists (domain ${o.domid})`,
+        );
+    this.log(`d${d.domid}: renamed ${JSON.stringify(d.name)} -> ${JSON.stringify(a.name)}`);
+    d.name = a.name;
+    return EMPTY;
+  }
+
+  /** XEN_DOMCTL_setdomainhandle: a new uuid for a domain (libxl gives a preserved domain one). */
+  setDomainHandle(caller: DomId, a: { domid: DomId; uuid: string }): Empty {
+    this.requireControl(caller, 'setdomainhandle', `set the handle of domain ${a.domid}`);
+    const d = this.target('setdomainhandle', caller, a.domid);
+    d.uuid = a.uuid.toLowerCase();
+    return EMPTY;
+  }
+
   /** SCHEDOP_shutdown (self) / SCHEDOP_remote_shutdown (control domain). A second shutdown keeps the first reason. */
   shutdown(caller: DomId, a: ShutdownArgs): Empty {
     const domid = this.resolve(a.domid ?? caller, caller);
@@ -456,6 +482,13 @@ export class Hypervisor {
             ),
           },
           (a) => this.createDomain(caller, a),
+        );
+      case 'setdomainname':
+        return run({ domid: domid(), name: r.str('name', checkDomainName) }, (a) => this.setDomainName(caller, a));
+      case 'setdomainhandle':
+        return run(
+          { domid: domid(), uuid: r.str('uuid', (s) => (UUID_RE.test(s) ? undefined : 'is not a UUID')) },
+          (a) => this.setDomainHandle(caller, a),
         );
       case 'destroydomain':
         return run(domid(), (id) => this.destroyDomain(caller, id));
