@@ -19,6 +19,8 @@ command -v socat >/dev/null || need+=(socat)
 command -v ping >/dev/null || need+=(iputils-ping)
 # A userspace 9P2000.L client (diodcat/diodls/diodload) that judges our 9P server.
 command -v diodcat >/dev/null || [ -x /usr/sbin/diodcat ] || need+=(diod)
+# The stock lz4 tool checks that the ZFS engine's lz4 blocks are real LZ4.
+command -v lz4 >/dev/null || need+=(lz4)
 command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

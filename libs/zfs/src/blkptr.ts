@@ -3,13 +3,14 @@
 // trust the block: its sizes, its birth txg and its checksum. Layout (little-endian):
 //    0  DVA[0]: u32 vdev, u32 asize, u64 offset       16  DVA[1]      32  DVA[2]   (zero = unused)
 //   48  u32 lsize     52  u32 psize
-//   56  u8 checksum id, u8 compression (0 = off), u8 block type, u8 level, u32 reserved
+//   56  u8 checksum id, u8 compression (0 = off, 1 = lz4), u8 block type, u8 level, u32 reserved
 //   64  u64 birth txg      72  u64 fill (non-hole level-0 blocks beneath)
 //   80  32 bytes checksum of the psize bytes at the DVA
 //  112  16 bytes reserved
 // A hole is all zeros: no DVA, birth 0.
 import { BLKPTR_SIZE } from './constants.js';
 import { CHECKSUM_BYTES, CHECKSUM_IDS, checksumAlgoById, type ChecksumAlgo } from './checksum/index.js';
+import { compressionById, COMPRESSION_IDS, type CompressionAlgo } from './compression/index.js';
 import { ZfsError } from './errors.js';
 import { readU64, writeU64 } from './u64.js';
 
@@ -32,6 +33,8 @@ export interface BlockPointer {
   readonly lsize: number;
   readonly psize: number;
   readonly checksumAlgo: ChecksumAlgo;
+  /** How the psize bytes at the DVA encode the lsize bytes of the block. */
+  readonly compression: CompressionAlgo;
   readonly type: BlockType;
   readonly level: number;
   readonly birth: number;
@@ -46,6 +49,7 @@ export const HOLE: BlockPointer = Object.freeze({
   lsize: 0,
   psize: 0,
   checksumAlgo: 'fletcher4',
+  compression: 'off',
   type: 'data',
   level: 0,
   birth: 0,
@@ -66,7 +70,7 @@ export function encodeBlkptr(bp: BlockPointer, out: Buffer = Buffer.alloc(BLKPTR
   out.writeUInt32LE(bp.lsize, at + 48);
   out.writeUInt32LE(bp.psize, at + 52);
   out.writeUInt8(CHECKSUM_IDS[bp.checksumAlgo], at + 56);
-  out.writeUInt8(0, at + 57);
+  out.writeUInt8(COMPRESSION_IDS[bp.compression], at + 57);
   out.writeUInt8(TYPE_IDS[bp.type], at + 58);
   out.writeUInt8(bp.level, at + 59);
   writeU64(out, at + 64, bp.birth);
@@ -81,7 +85,6 @@ export function decodeBlkptr(buf: Buffer, at: number, where: string): BlockPoint
   const typeId = buf.readUInt8(at + 58);
   const type = TYPE_BY_ID.get(typeId);
   if (type === undefined) throw new ZfsError('EIO', `${where}: block pointer names unknown block type ${typeId}`);
-  if (buf.readUInt8(at + 57) !== 0) throw new ZfsError('EIO', `${where}: block pointer names a compression`);
   return {
     vdev: buf.readUInt32LE(at),
     asize,
@@ -89,6 +92,7 @@ export function decodeBlkptr(buf: Buffer, at: number, where: string): BlockPoint
     lsize: buf.readUInt32LE(at + 48),
     psize: buf.readUInt32LE(at + 52),
     checksumAlgo: checksumAlgoById(buf.readUInt8(at + 56), where),
+    compression: compressionById(buf.readUInt8(at + 57), where),
     type,
     level: buf.readUInt8(at + 59),
     birth: readU64(buf, at + 64, where),
@@ -115,5 +119,5 @@ export function blkptrFromHex(hex: string, where: string): BlockPointer {
 
 export function describeBlkptr(bp: BlockPointer): string {
   if (isHole(bp)) return 'hole';
-  return `${bp.type} L${bp.level} DVA[${bp.vdev}:0x${bp.offset.toString(16)}:0x${bp.asize.toString(16)}] birth=${bp.birth} ${bp.checksumAlgo}`;
+  return `${bp.type} L${bp.level} DVA[${bp.vdev}:0x${bp.offset.toString(16)}:0x${bp.asize.toString(16)}] birth=${bp.birth} ${bp.checksumAlgo}${bp.compression === 'off' ? '' : ` ${bp.compression} ${bp.lsize}L/${bp.psize}P`}`;
 }

@@ -4,7 +4,18 @@ import type { XenErrno } from '@dominion/abi';
 
 export type ZfsErrno = Extract<
   XenErrno,
-  'EINVAL' | 'ENOENT' | 'EEXIST' | 'EIO' | 'ENOSPC' | 'EBUSY' | 'EROFS' | 'ENXIO' | 'EOPNOTSUPP'
+  | 'EINVAL'
+  | 'ENOENT'
+  | 'EEXIST'
+  | 'EIO'
+  | 'ENOSPC'
+  | 'EBUSY'
+  | 'EROFS'
+  | 'ENXIO'
+  | 'EOPNOTSUPP'
+  | 'ENOTDIR'
+  | 'EISDIR'
+  | 'ENOTEMPTY'
 >;
 
 export class ZfsError extends Error {
@@ -12,6 +23,11 @@ export class ZfsError extends Error {
   constructor(
     readonly kind: ZfsErrno,
     message: string,
+    /**
+     * The POSIX errno where Xen's set has no name for it: 'EDQUOT' (a quota is exceeded; kind is then
+     * ENOSPC, the nearest errno Xen has).
+     */
+    readonly errno?: 'EDQUOT',
   ) {
     super(message);
   }

@@ -18,12 +18,19 @@ import { ZfsError } from './errors.js';
 
 const CONFIG_MAGIC = 'dominion-zfs-label';
 
-/** A top-level vdev as the config describes it. */
+/** A leaf of a mirror as the config describes it. */
+export interface LeafConfig {
+  readonly guid: string;
+  readonly path: string;
+}
+
+/** A top-level vdev as the config describes it: one file, or a mirror of `children` (then `path` is "mirror-N"). */
 export interface VdevConfig {
-  readonly type: 'file';
+  readonly type: 'file' | 'mirror';
   readonly id: number;
   readonly guid: string;
   readonly path: string;
+  readonly children?: readonly LeafConfig[];
   /** Bytes in use: a whole number of labels. */
   readonly size: number;
   /** The region the allocator hands out: [allocStart, allocEnd). */

@@ -7,6 +7,7 @@
 import { blkptrFromHex, blkptrToHex, type BlockPointer } from './blkptr.js';
 import type { ChainRef } from './chain.js';
 import type { ChecksumAlgo } from './checksum/index.js';
+import type { CompressionAlgo } from './compression/index.js';
 import { FORMAT_VERSION, MAX_MOS_SIZE, SECTOR } from './constants.js';
 import type { Deadlist } from './deadlist.js';
 import { ZfsError } from './errors.js';
@@ -17,10 +18,13 @@ const MAGIC = Buffer.from('DOMMOS01', 'latin1');
 
 export type DatasetType = 'filesystem' | 'volume';
 
+/** A volume's geometry (its checksum and compression are properties: DatasetPhys.local, inherited). */
 export interface VolumeProps {
   readonly volsize: number;
   readonly volblocksize: number;
-  readonly checksum: ChecksumAlgo;
+  /** Pools written before properties kept the create-time value here. */
+  readonly checksum?: ChecksumAlgo;
+  readonly compression?: CompressionAlgo;
 }
 
 export interface SnapshotPhys {
@@ -29,8 +33,12 @@ export interface SnapshotPhys {
   readonly name: string;
   readonly txg: number;
   readonly creation: number;
+  /** Identifies the snapshot across pools (send streams name it); absent in pools from before streams. */
+  readonly guid?: string;
   readonly objset: BlockPointer;
   readonly referenced: number;
+  /** lsize of the same blocks (compressratio is logical / physical). */
+  readonly logicalReferenced: number;
   /** Blocks of the previous snapshot killed before this one was taken. */
   deadlist: Deadlist;
 }
@@ -45,14 +53,20 @@ export interface DatasetPhys {
   readonly creation: number;
   /** Volumes only. */
   props: VolumeProps | undefined;
+  /** Properties set on this dataset (zfs set), normalised (props.ts). */
+  local: Record<string, string>;
   /** The head's objset (filesystems have none until the next slice). */
   objset: BlockPointer | undefined;
   /** Bytes of every block the head's tree reaches. */
   referenced: number;
+  /** Their lsize. */
+  logicalReferenced: number;
   /** Blocks of the latest snapshot the head no longer references. */
   deadlist: Deadlist;
   /** Oldest first. */
   snapshots: SnapshotPhys[];
+  /** A clone: the snapshot it was created from (ZFS's origin), whose blocks it shares. */
+  origin?: { readonly dataset: number; readonly snapshot: number; readonly txg: number };
 }
 
 export interface MosState {
@@ -120,12 +134,22 @@ export function encodeMos(mos: MosState): Buffer {
   return out;
 }
 
-type DatasetJson = Omit<DatasetPhys, 'objset' | 'deadlist' | 'snapshots' | 'parent' | 'props'> & {
+type DatasetJson = Omit<
+  DatasetPhys,
+  'objset' | 'deadlist' | 'snapshots' | 'parent' | 'props' | 'logicalReferenced' | 'local' | 'origin'
+> & {
+  logicalReferenced?: number;
+  local?: Record<string, string>;
+  origin?: DatasetPhys['origin'] | null;
   parent?: number | null;
   props?: VolumeProps | null;
   objset?: string | null;
   deadlist: DeadlistJson;
-  snapshots: (Omit<SnapshotPhys, 'objset' | 'deadlist'> & { objset: string; deadlist: DeadlistJson })[];
+  snapshots: (Omit<SnapshotPhys, 'objset' | 'deadlist' | 'logicalReferenced'> & {
+    objset: string;
+    deadlist: DeadlistJson;
+    logicalReferenced?: number;
+  })[];
 };
 interface MosJson {
   version: number;
@@ -152,11 +176,15 @@ export function decodeMos(buf: Buffer, where: string): MosState {
     datasets: raw.datasets.map((ds): DatasetPhys => ({
       ...ds,
       parent: ds.parent ?? undefined,
+      logicalReferenced: ds.logicalReferenced ?? ds.referenced,
+      local: ds.local ?? {},
+      origin: ds.origin ?? undefined,
       props: ds.props ?? undefined,
       objset: ds.objset ? blkptrFromHex(ds.objset, `${where} ${ds.name}`) : undefined,
       deadlist: deadlistFromJson(ds.deadlist, `${where} ${ds.name} deadlist`),
       snapshots: ds.snapshots.map((s): SnapshotPhys => ({
         ...s,
+        logicalReferenced: s.logicalReferenced ?? s.referenced,
         objset: blkptrFromHex(s.objset, `${where} ${ds.name}@${s.name}`),
         deadlist: deadlistFromJson(s.deadlist, `${where} ${ds.name}@${s.name} deadlist`),
       })),

@@ -8,7 +8,8 @@ import { BLKPTR_SIZE, INDIRECT_BLOCK_SIZE, INDIRECT_FANOUT } from './constants.j
 import { decodeBlkptr, encodeBlkptr, HOLE, isHole, type BlockPointer } from './blkptr.js';
 import type { BlockReader } from './block-reader.js';
 import type { ChecksumAlgo } from './checksum/index.js';
-import type { Dnode } from './objset.js';
+import type { CompressionAlgo } from './compression/index.js';
+import { decodeMetaBlock, decodeObjset, levelsFor, type Dnode } from './objset.js';
 import type { TxSync } from './txg.js';
 
 /** Level-0 blocks under one block pointer of level `level`. */
@@ -48,6 +49,8 @@ export interface RewriteContext {
   readonly tx: TxSync;
   readonly reader: BlockReader;
   readonly checksum: ChecksumAlgo;
+  /** For data blocks (indirect blocks are stored as they are). */
+  readonly compression: CompressionAlgo;
   readonly what: string;
   /** A block of the old tree is no longer referenced by this one. */
   kill(bp: BlockPointer): void;
@@ -74,6 +77,73 @@ export async function rewriteTree(
   return rewrite(ctx, dnode.root, dnode.nlevels - 1, 0, ids, dirty);
 }
 
+/**
+ * rewriteTree for an object that may grow (files, the meta-dnode): when a dirty blkid lies past what the
+ * tree's levels cover, the tree first gets more levels, the old top block becoming the first child of the
+ * new one. Returns the dnode with its new top block, levels and max blkid.
+ */
+export async function rewriteObject(
+  ctx: RewriteContext,
+  dnode: Dnode,
+  dirty: ReadonlyMap<number, Buffer | null>,
+): Promise<Dnode> {
+  if (dirty.size === 0) return dnode;
+  let maxBlkid = dnode.maxBlkid;
+  for (const blkid of dirty.keys()) if (blkid > maxBlkid) maxBlkid = blkid;
+  const nlevels = Math.max(dnode.nlevels, levelsFor(maxBlkid + 1));
+  let root = dnode.root;
+  for (let level = dnode.nlevels; level < nlevels && !isHole(root); level++) {
+    // Written for real and rewritten at once below (born and freed in this txg): growth is rare.
+    const children = new Array<BlockPointer>(INDIRECT_FANOUT).fill(HOLE);
+    children[0] = root;
+    root = ctx.tx.writeBlock('indirect', level, encodeIndirect(children), ctx.checksum, root.fill, ctx.what);
+    ctx.born(root);
+  }
+  const grown: Dnode = { ...dnode, nlevels, maxBlkid, root };
+  return { ...grown, root: await rewriteTree(ctx, grown, dirty) };
+}
+
+/** Kills every block of a tree (an object being freed): cost is the object's size. */
+export async function killTree(ctx: RewriteContext, dnode: Dnode): Promise<void> {
+  const all: BlockPointer[] = [];
+  await walkTree(ctx.reader, dnode.root, dnode.nlevels - 1, 0, ctx.what, (bp) => {
+    all.push(bp);
+    return true;
+  });
+  for (const bp of all) ctx.kill(bp);
+}
+
+/**
+ * Every block of a dataset's tree below its objset block (not the objset block itself): the volume's data
+ * object, or a filesystem's meta-dnode and every object in it. `visit` prunes as in walkTree; a pruned
+ * meta-dnode block hides the objects in it (none of them changed after the block's birth).
+ */
+export async function walkObjset(
+  reader: BlockReader,
+  objset: BlockPointer,
+  what: string,
+  visit: (bp: BlockPointer, level: number, blkid: number, object: number) => boolean,
+): Promise<void> {
+  const os = decodeObjset(await reader.read(objset, `${what} objset`), `${what} objset`);
+  if (os.type === 'volume') {
+    for (const dn of os.dnodes)
+      await walkTree(reader, dn.root, dn.nlevels - 1, 0, what, (bp, l, b) => visit(bp, l, b, 1));
+    return;
+  }
+  const meta = os.dnodes[0];
+  const metaBlocks: { bp: BlockPointer; blkid: number }[] = [];
+  await walkTree(reader, meta.root, meta.nlevels - 1, 0, `${what} meta-dnode`, (bp, level, blkid) => {
+    const descend = visit(bp, level, blkid, 0);
+    if (descend && level === 0) metaBlocks.push({ bp, blkid });
+    return descend;
+  });
+  for (const { bp, blkid } of metaBlocks) {
+    const where = `${what} meta-dnode blkid ${blkid}`;
+    for (const [obj, dn] of decodeMetaBlock(await reader.read(bp, where), blkid, where))
+      await walkTree(reader, dn.root, dn.nlevels - 1, 0, `${what} object ${obj}`, (b, l, id) => visit(b, l, id, obj));
+  }
+}
+
 async function rewrite(
   ctx: RewriteContext,
   old: BlockPointer,
@@ -90,7 +160,16 @@ async function rewrite(
       return HOLE;
     }
     ctx.kill(old);
-    const bp = ctx.tx.writeBlock('data', 0, data, ctx.checksum, 1, `${ctx.what} blkid ${ids[0]}`);
+    const bp = ctx.tx.writeBlock(
+      'data',
+      0,
+      data,
+      ctx.checksum,
+      1,
+      `${ctx.what} blkid ${ids[0]}`,
+      true,
+      ctx.compression,
+    );
     ctx.born(bp);
     return bp;
   }

@@ -6,6 +6,7 @@
 import { BlockCache } from './arc.js';
 import { isHole, type BlockPointer, type BlockType } from './blkptr.js';
 import { checksumOf, type ChecksumAlgo } from './checksum/index.js';
+import { compressForStorage, type CompressionAlgo } from './compression/index.js';
 import { SECTOR } from './constants.js';
 import type { SpaceAllocator } from './allocator.js';
 import { ZfsError } from './errors.js';
@@ -78,8 +79,8 @@ export class TxSync {
   }
 
   /**
-   * Writes a new block of `data` (its psize; a whole number of 32-bit words) and returns its pointer, born
-   * in this txg. `lsize` is the logical size readers get back.
+   * Writes a new block of `data` (its lsize; a whole number of 32-bit words), compressed with `compression`
+   * if that pays, and returns its pointer, born in this txg.
    */
   writeBlock(
     type: BlockType,
@@ -89,22 +90,26 @@ export class TxSync {
     fill: number,
     what: string,
     recorded = true,
+    compression: CompressionAlgo = 'off',
   ): BlockPointer {
-    const asize = roundUp(data.length, SECTOR);
+    const stored = compressForStorage(compression, data);
+    const payload = stored.payload;
+    const asize = roundUp(payload.length, SECTOR);
     const ext = this.allocate(asize, what, recorded);
-    const padded = data.length === asize ? data : Buffer.concat([data, Buffer.alloc(asize - data.length)]);
+    const padded = payload.length === asize ? payload : Buffer.concat([payload, Buffer.alloc(asize - payload.length)]);
     const bp: BlockPointer = {
       vdev: ext.vdev,
       offset: ext.offset,
       asize,
       lsize: data.length,
-      psize: data.length,
+      psize: payload.length,
       checksumAlgo,
+      compression: stored.compression,
       type,
       level,
       birth: this.txg,
       fill,
-      checksum: checksumOf(checksumAlgo, data),
+      checksum: checksumOf(checksumAlgo, payload),
     };
     this.writes.push({ vdev: ext.vdev, offset: ext.offset, data: padded });
     this.cache.set(BlockCache.key(bp.vdev, bp.offset, bp.birth), data);

@@ -10,9 +10,9 @@ import type { SpaceAllocator } from './allocator.js';
 import { readChainBlocks } from './chain.js';
 import { bucketKey, deadlistEntries, deadlistLists, type Deadlist } from './deadlist.js';
 import type { ChecksumAlgo } from './checksum/index.js';
+import type { CompressionAlgo } from './compression/index.js';
 import type { MosState } from './mos.js';
-import { walkTree } from './object-tree.js';
-import { decodeObjset } from './objset.js';
+import { walkObjset } from './object-tree.js';
 import { SM_ENTRY_SIZE } from './spacemap.js';
 
 /** What verify and the block map need of a pool: its in-memory state as of the last synced txg. */
@@ -33,8 +33,18 @@ export interface BlockMapEntry {
   readonly vdev: number;
   readonly offset: number;
   readonly asize: number;
+  readonly lsize: number;
+  readonly psize: number;
   readonly birth: number;
   readonly checksumAlgo: ChecksumAlgo;
+  readonly compression: CompressionAlgo;
+}
+
+/** A referenced block with its whole pointer (what scrub checks). */
+export interface FoundBlock {
+  readonly owner: string;
+  readonly bp: BlockPointer;
+  readonly blkid: number | undefined;
 }
 
 export interface VerifyReport {
@@ -54,7 +64,7 @@ export interface VerifyReport {
 
 const dvaKey = (bp: { vdev: number; offset: number }): string => `${bp.vdev}:${bp.offset}`;
 
-function entry(owner: string, bp: BlockPointer, blkid?: number): BlockMapEntry {
+function entry({ owner, bp, blkid }: FoundBlock): BlockMapEntry {
   return {
     owner,
     type: bp.type,
@@ -63,47 +73,54 @@ function entry(owner: string, bp: BlockPointer, blkid?: number): BlockMapEntry {
     vdev: bp.vdev,
     offset: bp.offset,
     asize: bp.asize,
+    lsize: bp.lsize,
+    psize: bp.psize,
     birth: bp.birth,
     checksumAlgo: bp.checksumAlgo,
+    compression: bp.compression,
   };
 }
 
+const found = (owner: string, bp: BlockPointer, blkid?: number): FoundBlock => ({ owner, bp, blkid });
+
 /** Every block of one dataset tree: the objset block, then the object's indirect and data blocks. */
-async function treeBlocks(
-  reader: BlockReader,
-  objset: BlockPointer | undefined,
-  owner: string,
-): Promise<BlockMapEntry[]> {
+async function treeBlocks(reader: BlockReader, objset: BlockPointer | undefined, owner: string): Promise<FoundBlock[]> {
   if (objset === undefined || isHole(objset)) return [];
-  const out = [entry(owner, objset)];
-  const os = decodeObjset(await reader.read(objset, `${owner} objset`), `${owner} objset`);
-  for (const dn of os.dnodes) {
-    await walkTree(reader, dn.root, dn.nlevels - 1, 0, owner, (bp, level, blkid) => {
-      out.push(entry(owner, bp, level === 0 ? blkid : undefined));
-      return true;
-    });
-  }
+  const out = [found(owner, objset)];
+  await walkObjset(reader, objset, owner, (bp, level, blkid, object) => {
+    out.push(found(object > 1 ? `${owner} object ${object}` : owner, bp, level === 0 ? blkid : undefined));
+    return true;
+  });
   return out;
 }
 
-async function deadlistChainBlocks(reader: BlockReader, dl: Deadlist, owner: string): Promise<BlockMapEntry[]> {
-  const out: BlockMapEntry[] = [];
+async function deadlistChainBlocks(reader: BlockReader, dl: Deadlist, owner: string): Promise<FoundBlock[]> {
+  const out: FoundBlock[] = [];
   for (const list of deadlistLists(dl)) {
-    for (const { bp } of await readChainBlocks(reader, list, 'bpobj', BLKPTR_SIZE, owner)) out.push(entry(owner, bp));
+    for (const { bp } of await readChainBlocks(reader, list, 'bpobj', BLKPTR_SIZE, owner)) out.push(found(owner, bp));
   }
   return out;
 }
 
 /** The debug map of block pointers: every block the pool references, each once (first owner wins). */
 export async function blockMap(view: PoolView): Promise<BlockMapEntry[]> {
-  const all: BlockMapEntry[] = [];
-  if (!isHole(view.mosBp)) all.push(entry('MOS', view.mosBp));
+  return (await collectBlocks(view)).map(entry);
+}
+
+/**
+ * Every block the pool references, each once (first owner wins). With `deadlistEntries`, also the blocks
+ * deadlists list (they are snapshots' blocks, so already found through the snapshots' trees; scrub asks to
+ * be sure nothing is missed).
+ */
+export async function collectBlocks(view: PoolView, withDeadlistEntries = false): Promise<FoundBlock[]> {
+  const all: FoundBlock[] = [];
+  if (!isHole(view.mosBp)) all.push(found('MOS', view.mosBp));
   for (let vdev = 0; vdev < view.mos.spaceMaps.length; vdev++) {
     const owner = `space map of vdev ${vdev}`;
     const chain = view.mos.spaceMaps[vdev].chain;
     if (chain === undefined) continue;
     for (const { bp } of await readChainBlocks(view.reader, chain, 'spacemap', SM_ENTRY_SIZE, owner))
-      all.push(entry(owner, bp));
+      all.push(found(owner, bp));
   }
   for (const ds of view.mos.datasets) {
     all.push(...(await treeBlocks(view.reader, ds.objset, ds.name)));
@@ -112,10 +129,19 @@ export async function blockMap(view: PoolView): Promise<BlockMapEntry[]> {
     all.push(...(await deadlistChainBlocks(view.reader, ds.deadlist, `${ds.name} deadlist`)));
     for (const s of ds.snapshots)
       all.push(...(await deadlistChainBlocks(view.reader, s.deadlist, `${ds.name}@${s.name} deadlist`)));
+    if (withDeadlistEntries) {
+      for (const { name, dl } of [
+        { name: ds.name, dl: ds.deadlist },
+        ...ds.snapshots.map((s) => ({ name: `${ds.name}@${s.name}`, dl: s.deadlist })),
+      ]) {
+        for (const bp of await deadlistEntries(view.reader, dl, `${name} deadlist`))
+          all.push(found(`${name} deadlist entry`, bp));
+      }
+    }
   }
   const seen = new Set<string>();
   return all.filter((e) => {
-    const k = dvaKey(e);
+    const k = dvaKey(e.bp);
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
@@ -126,22 +152,32 @@ async function treeSet(
   reader: BlockReader,
   objset: BlockPointer | undefined,
   owner: string,
-): Promise<Map<string, BlockMapEntry>> {
-  return new Map((await treeBlocks(reader, objset, owner)).map((e) => [dvaKey(e), e]));
+): Promise<Map<string, BlockPointer>> {
+  return new Map((await treeBlocks(reader, objset, owner)).map((e) => [dvaKey(e.bp), e.bp]));
 }
 
 export async function verifyPool(view: PoolView): Promise<VerifyReport> {
   const problems: string[] = [];
-  const blocks = await blockMap(view);
+  const blocks = (await collectBlocks(view)).map(entry);
 
   // Deadlists and accounting, dataset by dataset.
   for (const ds of view.mos.datasets) {
     if (ds.objset === undefined) continue;
     const head = await treeSet(view.reader, ds.objset, ds.name);
-    const sum = (m: Map<string, BlockMapEntry>): number => [...m.values()].reduce((n, e) => n + e.asize, 0);
+    const sum = (m: Map<string, BlockPointer>): number => [...m.values()].reduce((n, e) => n + e.asize, 0);
+    const logical = (m: Map<string, BlockPointer>): number => [...m.values()].reduce((n, e) => n + e.lsize, 0);
     if (sum(head) !== ds.referenced)
       problems.push(`${ds.name}: referenced is ${ds.referenced}, its tree holds ${sum(head)} bytes`);
-    const snapTxgs = ds.snapshots.map((s) => s.txg);
+    if (logical(head) !== ds.logicalReferenced)
+      problems.push(`${ds.name}: logicalreferenced is ${ds.logicalReferenced}, its tree holds ${logical(head)}`);
+    const origin = ds.origin && view.mos.datasets.find((d) => d.id === ds.origin!.dataset);
+    const originSnap = origin?.snapshots.find((s) => s.id === ds.origin!.snapshot);
+    if (ds.origin !== undefined && originSnap === undefined) problems.push(`${ds.name}: its origin snapshot is gone`);
+    // A clone's origin snapshot is its previous snapshot: what it kills of it goes on its deadlists.
+    const snapTxgs = [...(ds.origin ? [ds.origin.txg] : []), ...ds.snapshots.map((s) => s.txg)];
+    const originTree = originSnap
+      ? await treeSet(view.reader, originSnap.objset, `${origin!.name}@${originSnap.name}`)
+      : undefined;
     const trees = [];
     for (const s of ds.snapshots) {
       const t = await treeSet(view.reader, s.objset, `${ds.name}@${s.name}`);
@@ -169,7 +205,8 @@ export async function verifyPool(view: PoolView): Promise<VerifyReport> {
           const k = dvaKey(bp);
           if (onDeadlists.has(k)) problems.push(`${name} deadlist: block ${k} is on two deadlists`);
           onDeadlists.add(k);
-          if (i === 0 || !trees[i - 1].has(k))
+          const prevTree = i === 0 ? originTree : trees[i - 1];
+          if (prevTree === undefined || !prevTree.has(k))
             problems.push(`${name} deadlist: block ${k} is not in the previous snapshot`);
           if (trees[i].has(k)) problems.push(`${name} deadlist: block ${k} is still referenced by ${name}`);
           if (bucketKey(snapTxgs, bp.birth) !== b.minTxg)

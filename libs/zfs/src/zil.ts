@@ -169,7 +169,12 @@ export class IntentLog {
   }
 
   /** The records to replay on top of txg `generation`, in order. */
-  static async replay(vdev: TopVdev, area: LogAreaConfig, poolGuid: string, generation: number): Promise<LogRecord[]> {
+  static async replay(
+    vdev: Pick<TopVdev, 'read'>,
+    area: LogAreaConfig,
+    poolGuid: string,
+    generation: number,
+  ): Promise<LogRecord[]> {
     const out: LogRecord[] = [];
     let cursor = 0;
     for (let seq = 0; cursor + HEADER <= area.size; seq++) {

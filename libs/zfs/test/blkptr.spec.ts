@@ -9,6 +9,7 @@ const bp: BlockPointer = {
   lsize: 0x4000,
   psize: 0x4000,
   checksumAlgo: 'sha256',
+  compression: 'off',
   type: 'indirect',
   level: 2,
   birth: 0x1234,
@@ -54,5 +55,23 @@ describe('block pointers', () => {
     const bad = Buffer.from(golden);
     bad[56] = 9;
     expect(() => decodeBlkptr(bad, 0, 'test')).toThrow(expect.objectContaining({ kind: 'EIO' }));
+  });
+
+  it('carry blake3 (id 3) and lz4 with lsize above psize', () => {
+    const bytes = Buffer.from(golden);
+    bytes[56] = 3; // checksum: blake3 = 3
+    bytes[57] = 1; // compression: lz4 = 1
+    bytes.writeUInt32LE(0x1000, 52); // psize 0x1000 of lsize 0x4000
+    expect(decodeBlkptr(bytes, 0, 'test')).toEqual({
+      ...bp,
+      checksumAlgo: 'blake3',
+      compression: 'lz4',
+      psize: 0x1000,
+    });
+    expect(encodeBlkptr({ ...bp, checksumAlgo: 'blake3', compression: 'lz4', psize: 0x1000 }).equals(bytes)).toBe(true);
+    bytes[57] = 7;
+    expect(() => decodeBlkptr(bytes, 0, 'test')).toThrow(
+      expect.objectContaining({ kind: 'EIO', message: expect.stringMatching(/compression 7/) }),
+    );
   });
 });

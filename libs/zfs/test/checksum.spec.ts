@@ -1,5 +1,6 @@
 // Checksums against values derived by hand, never by the code under test.
-import { checksumOf, fletcher4, parseChecksumProperty, sha256, ZfsError } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+import { blake3, checksumOf, fletcher4, parseChecksumProperty, sha256, ZfsError } from '../src/index.js';
 
 /** Reads the four little-endian u64 accumulators a, b, c, d of a fletcher4 result. */
 function words(sum: Buffer): bigint[] {
@@ -59,11 +60,33 @@ describe('sha256', () => {
 });
 
 describe('checksum= property', () => {
-  it('takes on, fletcher4 and sha256; blake3 is not there yet; anything else is invalid', () => {
+  it('takes on, fletcher4, sha256 and blake3; anything else is invalid', () => {
     expect(parseChecksumProperty('on')).toBe('fletcher4');
     expect(parseChecksumProperty('fletcher4')).toBe('fletcher4');
     expect(parseChecksumProperty('sha256')).toBe('sha256');
-    expect(() => parseChecksumProperty('blake3')).toThrow(expect.objectContaining({ kind: 'EOPNOTSUPP' }));
+    expect(parseChecksumProperty('blake3')).toBe('blake3');
     expect(() => parseChecksumProperty('md5')).toThrow(expect.objectContaining({ kind: 'EINVAL' }));
+  });
+});
+
+describe('blake3', () => {
+  // The official vectors (BLAKE3-team/BLAKE3 test_vectors/test_vectors.json, hash mode), copied as published.
+  const vectors = JSON.parse(readFileSync(new URL('./fixtures/blake3-test-vectors.json', import.meta.url), 'utf8')) as {
+    cases: { input_len: number; hash: string }[];
+  };
+  const input = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => i % 251));
+
+  it.each(vectors.cases.map((c) => [c.input_len, c.hash] as const))(
+    'hashes %i bytes of 0..250 repeating as the official vector says (32 bytes and extended output)',
+    (length, hash) => {
+      expect(blake3(input(length)).toString('hex')).toBe(hash.slice(0, 64));
+      expect(blake3(input(length), hash.length / 2).toString('hex')).toBe(hash);
+    },
+  );
+
+  it('is what checksum=blake3 stores', () => {
+    expect(checksumOf('blake3', Buffer.alloc(0)).toString('hex')).toBe(
+      'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262',
+    );
   });
 });

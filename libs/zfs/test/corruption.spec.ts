@@ -13,7 +13,7 @@ async function flip(io: NodeFileIO, path: string, at: number): Promise<void> {
   await fh.close();
 }
 
-describe.each(['fletcher4', 'sha256'])('corruption with checksum=%s', (checksum) => {
+describe.each(['fletcher4', 'sha256', 'blake3'])('corruption with checksum=%s', (checksum) => {
   const io = new NodeFileIO();
   let dir: ReturnType<typeof tempDir>;
   let path: string;

@@ -9,17 +9,32 @@
 //    deadlists exact, accounting exact);
 //  - the imported pool keeps working (more writes, a snapshot, a destroy, verify again).
 // Some runs crash a second time during the import's own recovery.
-// ZFS_CRASH_ITERATIONS=n runs n seeds (default 250); ZFS_CRASH_SEED=s starts at seed s.
+// ZFS_CRASH_ITERATIONS=n runs n seeds (default 200); ZFS_CRASH_SEED=s starts at seed s.
 import { CrashSimFileIO, type CrashMode } from '@dominion/fsio';
-import { Pool, type Volume, type ZfsError } from '../src/index.js';
+import { Pool, type VdevSpec, type Volume, type ZfsError } from '../src/index.js';
 import { between, KiB, MiB, pattern, rng, type Rng } from './helpers.js';
 
-const ITERATIONS = Number(process.env.ZFS_CRASH_ITERATIONS ?? 250);
+const ITERATIONS = Number(process.env.ZFS_CRASH_ITERATIONS ?? 200);
 const FIRST_SEED = Number(process.env.ZFS_CRASH_SEED ?? 1);
 const MODES: CrashMode[] = ['drop-all', 'random-subset', 'reorder-prefix'];
 const PATH = '/vdev0';
-/** Every fifth run has a second top-level vdev. */
-const pathsOf = (seed: number): string[] => (seed % 5 === 1 ? [PATH, '/vdev1'] : [PATH]);
+/** Every fifth run has a second top-level vdev; every fifth another is a two-way mirror. */
+const pathsOf = (seed: number): string[] => (seed % 5 === 1 || seed % 5 === 3 ? [PATH, '/vdev1'] : [PATH]);
+const vdevsOf = (seed: number): VdevSpec[] =>
+  seed % 5 === 3
+    ? [{ type: 'mirror', paths: pathsOf(seed), size: 4 * MiB }]
+    : pathsOf(seed).map((path) => ({ path, size: 4 * MiB }));
+/** Data lz4 compresses (runs of a few byte values), for the runs with compression on. */
+function compressible(seed: number, n: number): Buffer {
+  const out = Buffer.alloc(n);
+  const r = rng(seed);
+  for (let at = 0; at < n;) {
+    const run = between(r, 8, 256);
+    out.fill(between(r, 0, 3), at, Math.min(n, at + run));
+    at += run;
+  }
+  return out;
+}
 const VOLSIZE = 512 * KiB;
 const OPS = 60;
 
@@ -43,7 +58,8 @@ function pickOp(r: Rng, state: State, n: number, bs: number, maxBlocks: number):
   if (x < 0.45) {
     const length = between(r, 1, maxBlocks * bs);
     const offset = between(r, 0, VOLSIZE - length);
-    return { kind: 'write', offset, data: pattern(Math.floor(r() * 1e9), length) };
+    const seed = Math.floor(r() * 1e9);
+    return { kind: 'write', offset, data: r() < 0.5 ? compressible(seed, length) : pattern(seed, length) };
   }
   if (x < 0.53) {
     const length = between(r, 1, 4 * bs);
@@ -59,7 +75,7 @@ function pickOp(r: Rng, state: State, n: number, bs: number, maxBlocks: number):
 
 /** The model's state after `op`, and whether the op's success makes everything so far durable. */
 function apply(state: State, op: Op): { next: State; durable: boolean } {
-  const content = Buffer.from(state.content);
+  const content = op.kind === 'write' || op.kind === 'discard' ? Buffer.from(state.content) : state.content;
   const snaps = new Map(state.snaps);
   switch (op.kind) {
     case 'write':
@@ -124,6 +140,7 @@ async function crashRun(seed: number): Promise<{
   durable: number;
   enospc: number;
   secondVdev: boolean;
+  compressed: boolean;
 }> {
   const r = rng(seed);
   const mode = MODES[seed % MODES.length];
@@ -131,7 +148,7 @@ async function crashRun(seed: number): Promise<{
   const io = new CrashSimFileIO();
   const pool = await Pool.create(io, {
     name: 'tank',
-    vdevs: pathsOf(seed).map((path) => ({ path, size: 4 * MiB })),
+    vdevs: vdevsOf(seed),
     logSize: 256 * KiB,
     dirtyMaxBytes: 96 * KiB,
     condenseMargin: seed % 2 === 0 ? 16 : 256,
@@ -139,7 +156,8 @@ async function crashRun(seed: number): Promise<{
   const vol = await pool.createVolume('tank/v', {
     volsize: VOLSIZE,
     volblocksize: bs,
-    checksum: seed % 3 === 0 ? 'sha256' : 'on',
+    checksum: ['on', 'sha256', 'blake3'][seed % 3],
+    compression: seed % 4 === 3 ? 'lz4' : 'off',
   });
   const history: State[] = [{ content: Buffer.alloc(VOLSIZE), snaps: new Map() }];
   let durable = 0;
@@ -209,8 +227,37 @@ async function crashRun(seed: number): Promise<{
   const again = await after.verify();
   if (!again.ok)
     throw new Error(`seed ${seed} (${mode}): verify after more work: ${again.problems.slice(0, 5).join('; ')}`);
-  const secondVdev = (await after.blockMap()).some((e) => e.vdev === 1);
-  return { cutAt, ops: history.length - 1, matched, durable, enospc, secondVdev };
+  const map = await after.blockMap();
+  const secondVdev = map.some((e) => e.vdev === 1);
+  const compressed = map.some((e) => e.compression === 'lz4');
+  // Every other mirror run also checks each child alone (it copies the disk three times).
+  if (seed % 10 === 3) {
+    await after.export();
+    await checkMirrorCopies(disk, seed);
+  }
+  return { cutAt, ops: history.length - 1, matched, durable, enospc, secondVdev, compressed };
+}
+
+/**
+ * After recovery and more work, each child of the mirror alone holds the whole pool: the power cut may
+ * have left them different, but every block the pool references was written and synced on both, or
+ * repaired from the other by a read. A scrub first, so that copies a crash left stale are repaired.
+ */
+async function checkMirrorCopies(disk: CrashSimFileIO, seed: number): Promise<void> {
+  const both = await Pool.import(disk, { paths: pathsOf(seed) });
+  const scrub = await both.scrub();
+  if (scrub.unrecoverable > 0) throw new Error(`seed ${seed}: scrub found ${scrub.unrecoverable} unrecoverable`);
+  const content = await both.openVolume('tank/v').read(0, VOLSIZE);
+  await both.export();
+  for (const path of pathsOf(seed)) {
+    const one = disk.crash({ seed, mode: 'drop-all' });
+    await one.unlink(path === PATH ? '/vdev1' : PATH);
+    const alone = await Pool.import(one, { paths: pathsOf(seed) });
+    if (alone.status().health !== 'DEGRADED') throw new Error(`seed ${seed}: ${path} alone is not DEGRADED`);
+    if (!(await alone.openVolume('tank/v').read(0, VOLSIZE)).equals(content))
+      throw new Error(`seed ${seed}: ${path} alone does not hold the volume`);
+    await alone.close();
+  }
 }
 
 describe('crash consistency', () => {
@@ -218,16 +265,20 @@ describe('crash consistency', () => {
     let replayedPastDurable = 0;
     let reachedDurable = 0;
     let usedSecondVdev = 0;
+    let compressedRuns = 0;
     for (let seed = FIRST_SEED; seed < FIRST_SEED + ITERATIONS; seed++) {
+      const started = Date.now();
       const res = await crashRun(seed);
       if (res.matched > res.durable) replayedPastDurable++;
       if (res.durable > 0) reachedDurable++;
       if (res.secondVdev) usedSecondVdev++;
-      if (process.env.ZFS_CRASH_DEBUG) console.log(JSON.stringify({ seed, ...res }));
+      if (res.compressed) compressedRuns++;
+      if (process.env.ZFS_CRASH_DEBUG) console.log(JSON.stringify({ seed, ms: Date.now() - started, ...res }));
     }
     // The harness must exercise both outcomes, or it proves little.
     expect(reachedDurable).toBeGreaterThan(ITERATIONS / 4);
     expect(replayedPastDurable).toBeGreaterThan(0);
     expect(usedSecondVdev).toBeGreaterThan(0);
+    expect(compressedRuns).toBeGreaterThan(0);
   }, 600_000);
 });

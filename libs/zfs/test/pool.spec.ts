@@ -36,7 +36,8 @@ describe('pool administration', () => {
     expect(await bad('tank/v', 1000)).toMatchObject({ kind: 'EINVAL', message: expect.stringContaining('volsize') });
     expect(await bad('tank/v', MiB, { volblocksize: 3000 })).toMatchObject({ kind: 'EINVAL' });
     expect(await bad('tank/v', MiB, { volblocksize: 256 * KiB })).toMatchObject({ kind: 'EINVAL' });
-    expect(await bad('tank/v', MiB, { checksum: 'blake3' })).toMatchObject({ kind: 'EOPNOTSUPP' });
+    expect(await bad('tank/v', MiB, { checksum: 'md5' })).toMatchObject({ kind: 'EINVAL' });
+    expect(await bad('tank/v', MiB, { compression: 'zstd' })).toMatchObject({ kind: 'EOPNOTSUPP' });
     expect(await bad('tank/a/b', MiB)).toMatchObject({
       kind: 'ENOENT',
       message: expect.stringContaining('parent does not exist'),

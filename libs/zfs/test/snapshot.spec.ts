@@ -134,7 +134,7 @@ describe('snapshots', () => {
 
   it('account used, referenced and usedbysnapshots', async () => {
     const { pool } = await newPool();
-    const vol = await pool.createVolume('tank/v', { volsize: 4 * MiB, volblocksize: BS });
+    const vol = await pool.createVolume('tank/v', { volsize: 4 * MiB, volblocksize: BS, sparse: true });
     await vol.write(0, pattern(1, 8 * BS));
     await pool.sync();
     const v1 = pool.get('tank/v');

@@ -9,7 +9,7 @@ describe('space', () => {
     const pool = await Pool.create(io, { name: 'tank', vdevs: [{ path: '/vdev0', size: 16 * MiB }] });
     const empty = pool.status().allocated;
     // 1 TiB of volume on a 16 MiB pool: only what is written is allocated.
-    const vol = await pool.createVolume('tank/big', { volsize: 2 ** 40, volblocksize: 16 * KiB });
+    const vol = await pool.createVolume('tank/big', { volsize: 2 ** 40, volblocksize: 16 * KiB, sparse: true });
     expect(pool.get('tank/big').referenced).toBe(4 * KiB); // the objset block alone
     await vol.write(0, pattern(1, 16 * KiB));
     await vol.write(2 ** 40 - 16 * KiB, pattern(2, 16 * KiB));
@@ -55,7 +55,7 @@ describe('space', () => {
       vdevs: [{ path: '/vdev0', size: 4 * MiB }],
       logSize: 256 * KiB,
     });
-    const vol = await pool.createVolume('tank/v', { volsize: 8 * MiB, volblocksize: 16 * KiB });
+    const vol = await pool.createVolume('tank/v', { volsize: 8 * MiB, volblocksize: 16 * KiB, sparse: true });
     let written = 0;
     let error: unknown;
     try {

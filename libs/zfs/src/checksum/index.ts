@@ -1,16 +1,17 @@
 // The checksum algorithms a block pointer may name. The numeric ids are this format's own (ZFS's
 // enum zio_checksum numbers them differently); 0 is never written, so a zeroed pointer names no algorithm.
 import { ZfsError } from '../errors.js';
+import { blake3 } from './blake3.js';
 import { fletcher4 } from './fletcher4.js';
 import { sha256 } from './sha256.js';
 
+export { blake3 } from './blake3.js';
 export { fletcher4 } from './fletcher4.js';
 export { sha256 } from './sha256.js';
 
-/** blake3 is selectable in ZFS too; it comes with a later slice (it needs a hash Node does not ship). */
-export type ChecksumAlgo = 'fletcher4' | 'sha256';
+export type ChecksumAlgo = 'fletcher4' | 'sha256' | 'blake3';
 
-export const CHECKSUM_IDS: Readonly<Record<ChecksumAlgo, number>> = { fletcher4: 1, sha256: 2 };
+export const CHECKSUM_IDS: Readonly<Record<ChecksumAlgo, number>> = { fletcher4: 1, sha256: 2, blake3: 3 };
 const BY_ID = new Map<number, ChecksumAlgo>(
   Object.entries(CHECKSUM_IDS).map(([name, id]) => [id, name as ChecksumAlgo]),
 );
@@ -18,7 +19,8 @@ const BY_ID = new Map<number, ChecksumAlgo>(
 export const CHECKSUM_BYTES = 32;
 
 export function checksumOf(algo: ChecksumAlgo, data: Uint8Array): Buffer {
-  return algo === 'fletcher4' ? fletcher4(data) : sha256(data);
+  if (algo === 'fletcher4') return fletcher4(data);
+  return algo === 'sha256' ? sha256(data) : blake3(data);
 }
 
 export function checksumAlgoById(id: number, where: string): ChecksumAlgo {
@@ -30,7 +32,6 @@ export function checksumAlgoById(id: number, where: string): ChecksumAlgo {
 /** Parses the `checksum=` property value as zfs(8) spells it; `on` means the default, fletcher4. */
 export function parseChecksumProperty(value: string): ChecksumAlgo {
   if (value === 'on' || value === 'fletcher4') return 'fletcher4';
-  if (value === 'sha256') return 'sha256';
-  if (value === 'blake3') throw new ZfsError('EOPNOTSUPP', `checksum=blake3 is not supported yet`);
-  throw new ZfsError('EINVAL', `checksum=${value}: expected on, fletcher4 or sha256`);
+  if (value === 'sha256' || value === 'blake3') return value;
+  throw new ZfsError('EINVAL', `checksum=${value}: expected on, fletcher4, sha256 or blake3`);
 }
