@@ -27,8 +27,9 @@ const framework = [
   },
 ];
 const pureLibs = ['libs/*/src/**/*.ts'];
-// ringstream is the gRPC binding of the pure ring (ARCHITECTURE §2): transport, not protocol logic.
-const impureLibs = ['libs/runtime/**/*.ts', 'libs/testing/**/*.ts', 'libs/ringstream/**/*.ts'];
+// ringstream (the gRPC binding of the pure ring, ARCHITECTURE §2) and zvol (the gRPC client of the ZFS
+// domain's block service) are transports, not protocol logic.
+const impureLibs = ['libs/runtime/**/*.ts', 'libs/testing/**/*.ts', 'libs/ringstream/**/*.ts', 'libs/zvol/**/*.ts'];
 
 export const boundaryRules = [
   {
