@@ -21,6 +21,8 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v diodcat >/dev/null || [ -x /usr/sbin/diodcat ] || need+=(diod)
 # The stock lz4 tool checks that the ZFS engine's lz4 blocks are real LZ4.
 command -v lz4 >/dev/null || need+=(lz4)
+# Validates docker/compose.yaml in the ordinary test run (the Docker test proper is npm run test:docker).
+command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
