@@ -8,7 +8,7 @@ import { errnoOf, messageOf } from '@dominion/bus';
 import type { DomId, EvtchnPort } from '@dominion/abi';
 import type { DomainInfo } from '@dominion/hypervisor';
 import type { XenbusLogger } from '@dominion/xenbus';
-import { NOAUTH_RING_KEY } from './noauth.js';
+import { NOAUTH_RING_KEY } from '@dominion/identity';
 
 /** The hypercalls blkback makes, as HypervisorClient has them. */
 export interface DomainOracle {

@@ -4,7 +4,6 @@ export * from './target.js';
 export * from './target-claims.js';
 export * from './block-nbd-export.js';
 export * from './nbd-servers.js';
-export * from './noauth.js';
 export * from './domain-checks.js';
 export * from './vbd-backends.js';
 export * from './blkback.js';

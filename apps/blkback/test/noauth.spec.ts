@@ -6,7 +6,7 @@ import { createUser, fromSeed } from '@nats-io/nkeys';
 import type { INestApplicationContext } from '@nestjs/common';
 import { HypervisorClient } from '@dominion/hypervisor';
 import { seedText } from '@dominion/identity';
-import { NOAUTH_RING_KEY } from '../src/index.js';
+import { NOAUTH_RING_KEY } from '@dominion/identity';
 import { FrontVbd, NOAUTH_RING_SEED, addVbd, pattern, startBlkbackInProcess, startWorld, type World } from './world.js';
 
 let w: World;

@@ -28,8 +28,9 @@ import { XenbusFrontend, type XenbusBackendView, type XenbusLogger } from '@domi
 import { XenstoreClient, Xenstored, XsNatsTransport } from '@dominion/xenstore';
 import { BlkbackModule, BlkbackService } from '../src/index.js';
 
-/** The published seed of a bus without auth (apps/guest's and apps/netback's NOAUTH_RING_SEED). */
-export const NOAUTH_RING_SEED = 'SUAL3F236FYYAFYR4C2PBLOG4DNOKUNYEV37TGSYIE2NI5F3EGVITWZUJI';
+import { NOAUTH_RING_SEED } from '@dominion/identity';
+
+export { NOAUTH_RING_SEED };
 
 export interface Domain {
   domid: DomId;

@@ -1,6 +1,7 @@
 // What the toolstack keeps per domain it created, so that a restarted dom0 can adopt the domain again (as
 // libxl keeps its userdata under /var/lib/xen): the request it was created from (config text, source, the
-// command line's overrides), its uuid, and the pid of its guest process. One file per domain, written
+// command line's overrides), its uuid, the pid of its guest process, and its devices with the driver domain
+// (name and domid) serving each, so that devices follow a driver domain that restarts. One file per domain, written
 // atomically (temporary file, fsync, rename), removed when the domain is destroyed.
 import {
   closeSync,
@@ -14,6 +15,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import type { ToolstackDevice } from '@dominion/toolstack';
 
 export interface DomainRecord {
   domid: number;
@@ -24,6 +26,8 @@ export interface DomainRecord {
   credsFile?: string;
   /** on_*=preserve kept it shut down. */
   preserved?: boolean;
+  /** Its vbds and vifs (from the config or attached since), each with the driver domain serving it. */
+  devices?: ToolstackDevice[];
 }
 
 const FILE = /^domain-([0-9]+)\.json$/;

@@ -2,8 +2,11 @@
 // only: create a domain from an xl.cfg and start its guest process, shut it down or reboot it through
 // control/shutdown, destroy it, list what it runs (with each guest's pid), and apply the config's on_*
 // action when a domain stops. What it created is recorded under <stateDir>/toolstack, so that a dom0 that
-// was killed and started again adopts the guests still alive in the hypervisor. The layout and decisions
-// are in @dominion/toolstack; this is the wiring to the hypervisor, xenstored and the guest processes.
+// was killed and started again adopts the guests still alive in the hypervisor. Driver domains
+// (driver_domain=1, kernel builtin:blkback or builtin:netback) are domains like the others whose process is
+// apps/blkback or apps/netback; a guest's vbds and vifs name them with backend=, and when one comes back
+// under a new domid its devices move to it (DeviceManager). The layout and decisions are in
+// @dominion/toolstack; this is the wiring to the hypervisor, xenstored and the domains' processes.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -24,12 +27,19 @@ import {
   controlShutdownPath,
   createDomainArgs,
   DEFAULT_KERNEL,
+  DEVICE_REMOVE_TIMEOUT_MS,
+  deviceBackendRefs,
   domainHomeWrites,
   domainTeardownPaths,
+  findDevice,
   guestReadyPath,
   lifecycleDecision,
+  nextVifDevid,
+  writeOps,
+  type ToolstackDevice,
 } from '@dominion/toolstack';
-import { parseDomainConfigText, XlCfgError, type DomainConfig } from '@dominion/xlcfg';
+import { parseDiskSpec, parseDomainConfigText, parseVifSpec, XlCfgError, type DomainConfig } from '@dominion/xlcfg';
+import { DeviceManager } from './device-manager.js';
 import { Dom0Xs } from './dom0-xs.js';
 import { DomainRecords, type DomainRecord } from './domain-records.js';
 import { AdoptedGuestProcess, GuestProcess, isGuestProcess, type GuestRunner } from './guest-process.js';
@@ -38,6 +48,21 @@ import { XenstoredService } from './xenstored.service.js';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** The built domU; DOMINION_GUEST_MAIN overrides it (another build, a test). */
 const guestMain = (): string => process.env.DOMINION_GUEST_MAIN || join(repoRoot, 'apps', 'guest', 'dist', 'main.js');
+
+/**
+ * The driver-domain "kernels": the service a driver domain runs instead of apps/guest, each overridable by
+ * its environment variable (DOMINION_BLKBACK_MAIN, DOMINION_NETBACK_MAIN).
+ */
+const DRIVER_KERNELS: Record<string, { app: string; env: string }> = {
+  'builtin:blkback': { app: 'blkback', env: 'DOMINION_BLKBACK_MAIN' },
+  'builtin:netback': { app: 'netback', env: 'DOMINION_NETBACK_MAIN' },
+};
+
+function domainMain(kernel: string): string {
+  const k = DRIVER_KERNELS[kernel];
+  if (!k) return guestMain();
+  return process.env[k.env] || join(repoRoot, 'apps', k.app, 'dist', 'main.js');
+}
 
 const READY_TIMEOUT_MS = 20_000;
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -64,6 +89,9 @@ interface Guest {
   gone?: Promise<void>;
   /** on_*=preserve kept it, shut down, for inspection until `xl destroy`. */
   preserved?: boolean;
+  devices: ToolstackDevice[];
+  /** Its config's type (libxl writes a vbd's `protocol` for PV). */
+  type: DomainConfig['type'];
 }
 
 /** One domain in the toolstack's `list` reply. */
@@ -102,6 +130,29 @@ function shutdownRequest(body: unknown): { domid: number; reason: 'poweroff' | '
   return { domid, reason, fallback: b.fallback === true };
 }
 
+function stringsOf(verb: string, body: unknown, key: string, min: number): string[] {
+  const v = (body as Record<string, unknown> | null)?.[key];
+  if (!Array.isArray(v) || v.length < min || !v.every((x) => typeof x === 'string'))
+    throw new BusError('EINVAL', `toolstack ${verb}: "${key}" must be a list of at least ${min} strings`);
+  return v;
+}
+
+function detachRequest(
+  verb: string,
+  body: unknown,
+): { domid: number; device: string; force: boolean; timeoutMs: number } {
+  const domid = domidOf(verb, body);
+  const b = body as { device?: unknown; force?: unknown; timeoutMs?: unknown };
+  if (typeof b.device !== 'string' || b.device === '')
+    throw new BusError('EINVAL', `toolstack ${verb}: "device" (a devid, vdev or mac) is missing`);
+  if (b.force !== undefined && typeof b.force !== 'boolean')
+    throw new BusError('EINVAL', `toolstack ${verb}: "force" must be a boolean`);
+  const t = b.timeoutMs ?? DEVICE_REMOVE_TIMEOUT_MS;
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 60_000)
+    throw new BusError('EINVAL', `toolstack ${verb}: "timeoutMs" must be 0..60000`);
+  return { domid, device: b.device, force: b.force === true, timeoutMs: t };
+}
+
 function domidOf(verb: string, body: unknown): number {
   const d = (body as { domid?: unknown } | null)?.domid;
   if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
@@ -126,7 +177,16 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
   ) {
     this.hv = new HypervisorClient(nc, 0, { timeoutMs: 10_000 });
     this.records = new DomainRecords(join(cfg.stateDir, 'toolstack'));
+    this.devices = new DeviceManager(
+      () => this.xs,
+      this.hv,
+      () => this.guests.values(),
+      (g) => this.saveRecord(g as Guest),
+      log,
+    );
   }
+
+  private readonly devices: DeviceManager;
 
   async onApplicationBootstrap(): Promise<void> {
     // The guests an earlier dom0 left running are ours again before the API answers about them.
@@ -136,6 +196,13 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
       destroy: (b) => this.destroy(domidOf('destroy', b)),
       shutdown: (b) => this.shutdown(shutdownRequest(b)),
       list: () => Promise.resolve({ domains: this.list() }),
+      'block-attach': (b) => this.blockAttach(domidOf('block-attach', b), stringsOf('block-attach', b, 'spec', 1)),
+      'block-detach': (b) => this.detach('vbd', detachRequest('block-detach', b)),
+      'block-list': (b) => this.devices.blockList(domidOf('block-list', b)).then((rows) => ({ rows })),
+      'network-attach': (b) =>
+        this.networkAttach(domidOf('network-attach', b), stringsOf('network-attach', b, 'spec', 0)),
+      'network-detach': (b) => this.detach('vif', detachRequest('network-detach', b)),
+      'network-list': (b) => this.devices.networkList(domidOf('network-list', b)).then((rows) => ({ rows })),
     };
     for (const [verb, fn] of Object.entries(verbs)) {
       this.subs.push(
@@ -188,31 +255,48 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  async create(req: CreateRequest): Promise<{ domid: number; warnings: string[] }> {
+  /** `previous`: the devices of the domain this one restarts, whose drawn MACs it keeps (as xl does). */
+  async create(
+    req: CreateRequest,
+    previous: readonly ToolstackDevice[] = [],
+  ): Promise<{ domid: number; warnings: string[] }> {
     const { config, warnings } = this.parse(req);
+    const kernel = config.kernel ?? DEFAULT_KERNEL;
+    if (DRIVER_KERNELS[kernel] && !config.driverDomain)
+      throw new BusError(
+        'EINVAL',
+        `${req.source}: kernel "${kernel}" runs a driver domain: it needs driver_domain = 1`,
+      );
+    // backends resolved before anything is made: a device naming no live driver domain creates nothing
+    const devices = await this.devices.fromConfig(config, previous);
     const uuid = config.uuid ?? randomUUID();
     const made = (await this.hv.call('createdomain', createDomainArgs(config, uuid))) as {
       domid: number;
       credentials?: { creds: string; inbox_prefix: string };
     };
-    const g: Guest = { domid: made.domid, name: config.name, uuid, config, request: req };
+    const g: Guest = { domid: made.domid, name: config.name, uuid, config, request: req, devices, type: config.type };
     this.guests.set(g.domid, g);
     try {
-      await this.xs.applyInTransaction(
-        domainHomeWrites({
-          domid: g.domid,
-          name: config.name,
-          uuid,
-          type: config.type,
-          targetKiB: config.memory * 1024,
-          staticMaxKiB: config.maxmem * 1024,
-          vcpus: config.vcpus,
-          maxvcpus: config.maxvcpus,
-          driverDomain: config.driverDomain,
-          startTimeMs: Date.now(),
-        }),
-      );
+      await this.xs.transaction([
+        ...writeOps(
+          domainHomeWrites({
+            domid: g.domid,
+            name: config.name,
+            uuid,
+            type: config.type,
+            targetKiB: config.memory * 1024,
+            staticMaxKiB: config.maxmem * 1024,
+            vcpus: config.vcpus,
+            maxvcpus: config.maxvcpus,
+            driverDomain: config.driverDomain,
+            startTimeMs: Date.now(),
+          }),
+        ),
+        ...this.devices.creationOps(g),
+      ]);
       await this.xenstored.xenstored.introduceDomain(g.domid);
+      // A driver domain back under a new domid: its devices are written under it before it starts watching.
+      if (config.driverDomain) await this.devices.moveToBackend(g.name, g.domid);
       this.launch(g, made.credentials);
       this.saveRecord(g);
       await this.waitReady(g);
@@ -237,20 +321,25 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
       ...(g.process?.pid !== undefined && { pid: g.process.pid }),
       ...(g.credsFile && { credsFile: g.credsFile }),
       ...(g.preserved && { preserved: true }),
+      ...(g.devices.length > 0 && { devices: g.devices }),
     };
     this.records.save(r);
   }
 
   private launch(g: Guest, credentials?: { creds: string; inbox_prefix: string }): void {
+    const kernel = g.config.kernel ?? DEFAULT_KERNEL;
     const env: Record<string, string> = {
       DOMINION_DOMAIN_NAME: g.name,
-      DOMINION_KERNEL: g.config.kernel ?? DEFAULT_KERNEL,
+      DOMINION_KERNEL: kernel,
       DOMINION_NATS_URL: this.cfg.natsUrl,
       DOMINION_NATS_CREDS: '',
       DOMINION_NATS_INBOX_PREFIX: '',
       ...this.guestIdentity(g),
       DOMINION_HEALTH_PORT: '',
     };
+    // Disk images outlive a blkback's domid: one directory for every instance (unless dom0's env names one).
+    if (kernel === 'builtin:blkback' && !process.env.DOMINION_BLKBACK_IMAGE_DIR)
+      env.DOMINION_BLKBACK_IMAGE_DIR = join(this.cfg.stateDir, 'images');
     if (credentials) {
       const dir = join(this.cfg.stateDir, 'creds');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -259,7 +348,7 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
       env.DOMINION_NATS_CREDS = g.credsFile;
       env.DOMINION_NATS_INBOX_PREFIX = credentials.inbox_prefix;
     }
-    this.watch(g, new GuestProcess({ main: guestMain(), env, logFile: this.logFile(g) }));
+    this.watch(g, new GuestProcess({ main: domainMain(kernel), env, logFile: this.logFile(g) }));
   }
 
   /** What tells this system's guest process of a domain apart from any other process. */
@@ -279,11 +368,21 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     return join(this.cfg.stateDir, 'logs', `${g.name}.log`);
   }
 
-  /** Bounded: the guest writes control/feature-poweroff once it watches control/shutdown. */
+  /**
+   * Bounded: a guest writes control/feature-poweroff once it watches control/shutdown; a driver domain (no
+   * PV control interface) is up once its first heartbeat reached the hypervisor: it is on the bus with its
+   * credentials, and the backend dirs it finds when it starts watching are already there.
+   */
+  private async ready(g: Guest): Promise<boolean> {
+    if (g.config.driverDomain && DRIVER_KERNELS[g.config.kernel ?? DEFAULT_KERNEL])
+      return (await this.hv.getDomainInfo(g.domid)).last_heartbeat !== undefined;
+    return (await this.xs.read(guestReadyPath(g.domid))) === '1';
+  }
+
   private async waitReady(g: Guest): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      if ((await this.xs.read(guestReadyPath(g.domid))) === '1') return;
+      if (await this.ready(g)) return;
       if (!g.process?.running)
         throw new BusError(
           'EIO',
@@ -344,7 +443,7 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     await this.teardown(g);
     if (d.restart) {
       this.log.info({ domid: g.domid }, `toolstack: restarting ${g.name}`);
-      await this.create({ ...g.request, paused: false }).catch((e: unknown) =>
+      await this.create({ ...g.request, paused: false }, g.devices).catch((e: unknown) =>
         this.log.warn({ err: e }, `toolstack: restarting ${g.name} failed`),
       );
     }
@@ -363,15 +462,16 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
         if (g.credsFile) rmSync(g.credsFile, { force: true });
         this.records.remove(g.domid);
       }
-      await this.releaseStore(g.domid, g.uuid);
+      await this.releaseStore(g.domid, g.uuid, g.devices);
     })();
     return g.gone;
   }
 
-  private async releaseStore(domid: number, uuid: string): Promise<void> {
+  /** Its home, /vm, /libxl, and its devices' backend dirs (the driver domain unplugs them). */
+  private async releaseStore(domid: number, uuid: string, devices: readonly ToolstackDevice[] = []): Promise<void> {
     const xenstored = this.xenstored.xenstored;
     if (xenstored.isIntroduced(domid)) await xenstored.releaseDomain(domid).catch(() => undefined);
-    for (const p of domainTeardownPaths(domid, uuid)) await this.xs.rm(p);
+    for (const p of domainTeardownPaths(domid, uuid, deviceBackendRefs(domid, devices))) await this.xs.rm(p);
   }
 
   /**
@@ -380,16 +480,20 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
    */
   private async adoptAll(): Promise<void> {
     const records = this.records.load((file, why) => this.log.warn(`toolstack: skipping ${file}: ${why}`));
+    // Stops are handled once every record is back: a driver domain restarted now finds all its devices.
+    const later: (() => void)[] = [];
     for (const r of records) {
       try {
-        await this.adopt(r);
+        const then = await this.adopt(r);
+        if (then) later.push(then);
       } catch (e) {
         this.log.warn({ err: e, domid: r.domid }, `toolstack: adopting domain ${r.domid} (${r.name}) failed`);
       }
     }
+    for (const f of later) f();
   }
 
-  private async adopt(r: DomainRecord): Promise<void> {
+  private async adopt(r: DomainRecord): Promise<(() => void) | undefined> {
     let info;
     try {
       info = await this.hv.getDomainInfo(r.domid);
@@ -398,16 +502,19 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
       this.log.info({ domid: r.domid }, `toolstack: domain ${r.domid} (${r.name}) is gone; cleaning up`);
       this.records.remove(r.domid);
       if (r.credsFile) rmSync(r.credsFile, { force: true });
-      await this.releaseStore(r.domid, r.uuid);
-      return;
+      await this.releaseStore(r.domid, r.uuid, r.devices);
+      return undefined;
     }
     const request: CreateRequest = { ...r.request };
+    const config = this.parse(request).config;
     const g: Guest = {
       domid: r.domid,
       name: info.name,
       uuid: r.uuid,
-      config: this.parse(request).config,
+      config,
       request,
+      devices: r.devices ?? [],
+      type: config.type,
       ...(r.credsFile && { credsFile: r.credsFile }),
       ...(r.preserved && { preserved: true }),
     };
@@ -415,11 +522,12 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     if (r.pid !== undefined && isGuestProcess(r.pid, this.guestIdentity(g))) {
       this.watch(g, new AdoptedGuestProcess(r.pid));
       this.log.info({ domid: g.domid, pid: r.pid }, `toolstack: adopted ${g.name} (domain ${g.domid}, pid ${r.pid})`);
-      if (info.shutdown && !g.preserved) void this.settle(g, info.shutdown_reason ?? 'crash');
+      if (info.shutdown && !g.preserved) return () => void this.settle(g, info.shutdown_reason ?? 'crash');
     } else if (!g.preserved) {
       // Its process ended while dom0 was away.
-      void this.onGuestExit(g, null, null);
+      return () => void this.onGuestExit(g, null, null);
     }
+    return undefined;
   }
 
   async destroy(domid: number): Promise<Record<string, never>> {
@@ -478,5 +586,52 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
         );
       await sleep(POLL_MS);
     }
+  }
+
+  /** A domain this toolstack runs (devices are attached only to those). */
+  private managed(verb: string, domid: number): Guest {
+    const g = this.guests.get(domid);
+    if (!g) throw new BusError('ESRCH', `toolstack ${verb}: domain ${domid} is not a domain this toolstack created`);
+    return g;
+  }
+
+  /** xl block-attach: the words of one disk spec (xl joins them), parsed as a command-line spec. */
+  private async blockAttach(domid: number, words: string[]): Promise<{ devid: number; backend: string }> {
+    const g = this.managed('block-attach', domid);
+    let disk;
+    try {
+      disk = parseDiskSpec(words);
+    } catch (e) {
+      if (!(e instanceof XlCfgError)) throw e;
+      throw new BusError('EINVAL', e.message);
+    }
+    const d = await this.devices.attach(g, { disk });
+    return { devid: disk.devid, backend: d.backend };
+  }
+
+  /** xl network-attach: one key=value per word; an unknown key is an error (xl's strict parse). */
+  private async networkAttach(
+    domid: number,
+    words: string[],
+  ): Promise<{ devid: number; mac: string; backend: string }> {
+    const g = this.managed('network-attach', domid);
+    let vif;
+    try {
+      vif = parseVifSpec(words, { strict: true, devid: nextVifDevid(g.devices) }).vif;
+    } catch (e) {
+      if (!(e instanceof XlCfgError)) throw e;
+      throw new BusError('EINVAL', e.message);
+    }
+    const d = await this.devices.attach(g, { vif });
+    return { devid: vif.devid, mac: d.kind === 'vif' ? d.vif.mac : '', backend: d.backend };
+  }
+
+  private async detach(
+    kind: 'vbd' | 'vif',
+    req: { domid: number; device: string; force: boolean; timeoutMs: number },
+  ): Promise<Record<string, never>> {
+    const g = this.managed(kind === 'vbd' ? 'block-detach' : 'network-detach', req.domid);
+    await this.devices.detach(g, findDevice(kind, g.devices, req.device, req.domid), req.force, req.timeoutMs);
+    return {};
   }
 }

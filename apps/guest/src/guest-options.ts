@@ -8,6 +8,8 @@ export interface GuestOptions {
   consoleRingBytes: number;
   /** How often the guest asks the hypervisor whether its domain still exists (ms). */
   orphanCheckMs: number;
+  /** Rx buffers each netfront keeps posted (default: a full rx ring; tests starve a guest with 0). */
+  netRxBuffers?: number;
 }
 
 export function guestOptionsFromEnv(env: Record<string, string | undefined> = process.env): GuestOptions {

@@ -7,6 +7,12 @@ import { errnoOf, subjects } from '@dominion/bus';
 import { HypervisorClient } from '@dominion/hypervisor';
 import { DOMAIN_CONFIG, LOGGER, NATS_CONNECTION, type DomainConfig, type Logger } from '@dominion/runtime';
 import { XenstoreClient } from '@dominion/xenstore';
+import { readFileSync } from 'node:fs';
+import { seedOfCreds } from '@dominion/identity';
+import { NOAUTH_RING_SEED } from '@dominion/identity';
+import { Netfronts } from './netfront/index.js';
+import { EventChannels } from '@dominion/evtchn';
+import { Blkfront } from './blkfront/index.js';
 import { CONSOLE_OP_HEADER, CONSOLE_OP_RING, inputLines } from './console-protocol.js';
 import { ConsoleRing } from './console-ring.js';
 import { GuestError } from './errors.js';
@@ -53,6 +59,11 @@ export class GuestService implements OnApplicationBootstrap, OnApplicationShutdo
   private shuttingDown = false;
   private xs?: XenstoreClient;
   private hv?: HypervisorClient;
+  /** The NICs (netfront per device/vif/<n>). */
+  net?: Netfronts;
+  /** The disks (blkfront per device/vbd/<devid>). */
+  blk?: Blkfront;
+  private evtchn?: EventChannels;
   private inSub?: Subscription;
   private bootedAt = Date.now();
 
@@ -93,6 +104,8 @@ export class GuestService implements OnApplicationBootstrap, OnApplicationShutdo
         if (!err) this.onInput(m);
       },
     });
+    this.net = await this.startNetfronts();
+    this.blk = await this.startBlkfront();
     this.kernel = await loadKernel(this.opts.kernel);
     await this.kernel.start(this.api());
 
@@ -125,6 +138,9 @@ export class GuestService implements OnApplicationBootstrap, OnApplicationShutdo
     clearTimeout(this.orphanTimer);
     this.inSub?.unsubscribe();
     await this.kernel?.stop?.();
+    await this.net?.stop();
+    await this.blk?.stop();
+    this.evtchn?.dispose();
     await this.xs?.close();
   }
 
@@ -146,6 +162,44 @@ export class GuestService implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
+  /**
+   * netfront for every vif. Ring proofs are signed with the domain's user seed (its .creds file); a bus
+   * without auth has no identities, and the published NOAUTH seed stands in (netback accepts it then).
+   */
+  private async startNetfronts(): Promise<Netfronts> {
+    const creds = this.cfg.natsCredsFile;
+    const seed = creds ? seedOfCreds(readFileSync(creds, 'utf8')) : NOAUTH_RING_SEED;
+    const logger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) =>
+      this.log[level](fields ?? {}, msg);
+    return Netfronts.start(
+      this.home,
+      {
+        store: this.xs!,
+        evtchn: this.hv!,
+        domid: this.domid,
+        grants: this.memory!.grants,
+        seed,
+        rxBuffers: this.opts.netRxBuffers,
+      },
+      logger,
+    );
+  }
+
+  /** blkfront for every vbd, connected before the kernel boots; ring proofs signed as netfront signs them. */
+  private async startBlkfront(): Promise<Blkfront> {
+    const creds = this.cfg.natsCredsFile;
+    this.evtchn = new EventChannels(this.nc, this.domid, this.hv!);
+    return Blkfront.start({
+      store: this.xs!,
+      home: this.home,
+      domid: this.domid,
+      memory: this.memory!,
+      evtchn: this.evtchn,
+      seed: creds ? seedOfCreds(readFileSync(creds, 'utf8')) : NOAUTH_RING_SEED,
+      logger: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+    });
+  }
+
   private api(): GuestApi {
     const abs = (p: string) => resolveXsPath(this.home, p);
     return {
@@ -159,6 +213,8 @@ export class GuestService implements OnApplicationBootstrap, OnApplicationShutdo
       memory: { usedKiB: () => this.memory?.allocatedKiB ?? 0 },
       shutdown: (r) => this.shutdown(r),
       uptime: () => (Date.now() - this.bootedAt) / 1000,
+      net: this.net && { stacks: () => this.net!.stacks() },
+      block: this.blk,
     };
   }
 

@@ -1,6 +1,8 @@
 // The guest kernel interface: what a PV kernel program (builtin or a user's ES module) gets from its domain,
 // and what it must provide. Paths given to `xenstore` may be relative: they are relative to the domain's home,
 // as Xen's tools resolve them inside a guest.
+import type { IpStack } from '@dominion/ipstack';
+import type { BlockDevices } from './blkfront/block-device.js';
 
 /** The reasons a guest may shut itself down with (SCHEDOP_shutdown). */
 export type GuestShutdownReason = 'poweroff' | 'reboot' | 'suspend' | 'crash';
@@ -25,6 +27,12 @@ export interface GuestApi {
   shutdown(reason: GuestShutdownReason): Promise<void>;
   /** Seconds since this domain booted. */
   uptime(): number;
+  /** The guest's NICs (netfront), eth<devid> each; absent without a network. */
+  readonly net?: {
+    stacks(): IpStack[];
+  };
+  /** The guest's virtual disks (blkfront), xvda… each; absent when blkfront is not running. */
+  readonly block?: BlockDevices;
 }
 
 export interface GuestKernel {

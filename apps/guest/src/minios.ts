@@ -2,6 +2,8 @@
 // (xenstore-read/-write/-ls from xenstore-utils, procps' free -k); device commands join later.
 import { formatUptime } from '@dominion/toolstack';
 import type { GuestApi, GuestKernel } from './kernel.js';
+import { NET_SHELL_HELP, netShellCommand } from './netfront/shell.js';
+import { BLOCK_COMMANDS_HELP, dd, lsblk, sha256sum } from './blkfront/shell.js';
 
 export const MINIOS_VERSION = '0.1.0';
 export const MINIOS_PROMPT = 'minios# ';
@@ -53,6 +55,8 @@ const COMMANDS: Record<string, Command> = {
   help: (api) => {
     out(api, 'minios commands:');
     for (const [c, what] of HELP) out(api, `  ${c.padEnd(30)} ${what}`);
+    if (api.net) for (const [c, what] of NET_SHELL_HELP) out(api, `  ${c.padEnd(30)} ${what}`);
+    for (const [c, what] of BLOCK_COMMANDS_HELP) out(api, `  ${c.padEnd(30)} ${what}`);
   },
   uname: (api) => out(api, `Dominion minios ${MINIOS_VERSION} xen`),
   uptime: (api) => out(api, `up ${formatUptime(api.uptime()).trim()}`),
@@ -90,6 +94,10 @@ const COMMANDS: Record<string, Command> = {
       out(api, `xenstore-write: could not write path ${args[0]}`);
     }
   },
+  // blkfront's disks (src/blkfront/shell.ts)
+  lsblk: (api) => lsblk(api.block, (l) => out(api, l)),
+  dd: (api, args) => dd(api.block, (l) => out(api, l), args),
+  sha256sum: (api, args) => sha256sum(api.block, (l) => out(api, l), args),
   halt: async (api) => {
     out(api, 'System halted.');
     await api.shutdown('poweroff');
@@ -118,7 +126,14 @@ export function createMinios(): GuestKernel {
     const [cmd, ...args] = splitWords(line);
     if (cmd !== undefined) {
       const f = COMMANDS[cmd];
+      const net = a.net && netShellCommand(a.net, cmd);
       if (f) await f(a, args);
+      else if (net)
+        await net(
+          args,
+          (l) => out(a, l),
+          (t) => a.console.write(t),
+        );
       else out(a, `${cmd}: command not found`);
     }
     a.console.write(MINIOS_PROMPT);

@@ -13,3 +13,4 @@ export * from './uplinks.js';
 export * from './config.js';
 export * from './netback.module.js';
 export * from './netback.service.js';
+export * from './vif-rings.js';

@@ -35,6 +35,8 @@ export interface VifBackendsOptions {
   bridges: Bridges;
   /** Published as multi-queue-max-queues (Linux: one per CPU). Default 1. */
   maxQueues?: number;
+  /** Published as `grpc-endpoint` (docs/device-keys.md): where this domain serves the vifs' ring streams. */
+  endpoint?: string;
   logger?: XenbusLogger;
   /**
    * The vif is on its bridge and the frontend's rings are known: bind its rings here (vif.bind). Runs
@@ -46,15 +48,20 @@ export interface VifBackendsOptions {
 }
 
 /** The features netback publishes at probe (Linux netback_probe; only what Dominion's netback does). */
-export function vifProbeKeys(maxQueues: number): XenbusKeys {
-  return {
+export function vifProbeKeys(maxQueues: number, endpoint?: string): XenbusKeys {
+  const keys: XenbusKeys = {
     [B.FEATURE_SG]: '1',
     [B.FEATURE_GSO_TCPV4]: '1',
     [B.FEATURE_RX_COPY]: '1',
     [B.FEATURE_RX_FLIP]: '0',
     [B.MULTI_QUEUE_MAX_QUEUES]: String(maxQueues),
   };
+  if (endpoint !== undefined) keys[GRPC_ENDPOINT] = endpoint;
+  return keys;
 }
+
+/** Dominion's key for the backend's ring service (docs/device-keys.md). */
+export const GRPC_ENDPOINT = 'grpc-endpoint';
 
 export class VifBackends {
   private readonly connected = new Map<string, VifConnection>();
@@ -73,7 +80,7 @@ export class VifBackends {
         logger: opts.logger,
         connectOn: [S.Connected],
         handlers: {
-          probe: () => vifProbeKeys(maxQueues),
+          probe: () => vifProbeKeys(maxQueues, opts.endpoint),
           readFrontend: (r) => readVifFrontend(r, maxQueues),
           connect: (frontend, dev) => v.connect(frontend, dev),
           disconnect: (dev, why) => v.disconnect(dev, why),

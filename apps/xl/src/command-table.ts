@@ -117,6 +117,34 @@ export const COMMANDS: readonly CommandSpec[] = [
     ].join('\n'),
   },
   {
+    name: 'network-attach',
+    modifies: true,
+    desc: 'Create a new virtual network device',
+    usage:
+      '<Domain> [type=<type>] [mac=<mac>] [bridge=<bridge>] [ip=<ip>] [script=<script>] [backend=<BackDomain>] [vifname=<name>] [rate=<rate>] [model=<model>] [accel=<accel>]',
+  },
+  { name: 'network-list', modifies: false, desc: 'List virtual network interfaces for a domain', usage: '<Domain(s)>' },
+  {
+    name: 'network-detach',
+    modifies: true,
+    desc: "Destroy a domain's virtual network device",
+    usage: '<Domain> <DevId|mac>',
+  },
+  {
+    name: 'block-attach',
+    modifies: true,
+    desc: 'Create a new virtual block device',
+    usage: '<Domain> <disk-spec-component(s)>...',
+  },
+  { name: 'block-list', modifies: false, desc: 'List virtual block devices for a domain', usage: '<Domain(s)>' },
+  {
+    name: 'block-detach',
+    modifies: true,
+    desc: "Destroy a domain's virtual block device",
+    usage: '[option] <Domain> <DevId>',
+    options: '-f, --force        do not wait for the domain to release the device',
+  },
+  {
     name: 'uptime',
     modifies: false,
     desc: 'Print uptime for all/some domains',

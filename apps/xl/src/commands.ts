@@ -12,6 +12,12 @@ import {
   formatXlUptimeShort,
   formatXlVcpuList,
   NOT_DESTROYING_DOMAIN_0,
+  XL_BLOCK_LIST_HEADER,
+  XL_NETWORK_LIST_HEADER,
+  xlBlockListRow,
+  xlNetworkListRow,
+  type BlockListRow,
+  type NetworkListRow,
   pad,
   resolveDomain,
   type VcpuRow,
@@ -449,6 +455,103 @@ const consoleCmd: CommandFn = async (hv, args, io, _ts, session) => {
   await attachConsole(session.console, domid, escape, io.stdin, (t) => io.out(t));
 };
 
+/** A toolstack refusal: its message, then xl's own failure line, exit 1. */
+function toolstackFailure(io: Io, e: unknown, line: string): never {
+  if (!(e instanceof Error) || e.name !== 'BusError') throw e;
+  io.err(`${e.message}\n${line}\n`);
+  throw new XlExit(EXIT_FAILURE);
+}
+
+/** xl block-attach <Domain> <disk-spec-component(s)>...: the words make one disk spec. */
+const blockAttach: CommandFn = async (hv, args, io, ts) => {
+  const { operands } = options(io, 'block-attach', args, '', 2);
+  const [dom, ...spec] = operands;
+  const domid = await findDomain(hv, dom, io);
+  try {
+    await ts('block-attach', { domid, spec }, TOOLSTACK_TIMEOUT_MS);
+  } catch (e) {
+    toolstackFailure(io, e, 'libxl_device_disk_add failed.');
+  }
+};
+
+/** xl block-detach [-f|--force] <Domain> <DevId>: without -f, waits for the frontend to release the device. */
+const blockDetach: CommandFn = async (hv, args, io, ts) => {
+  const { opts, operands } = options(
+    io,
+    'block-detach',
+    args.map((a) => (a === '--force' ? '-f' : a)),
+    'f',
+    2,
+  );
+  const domid = await findDomain(hv, operands[0], io);
+  const force = opts.has('f');
+  try {
+    await ts('block-detach', { domid, device: operands[1], force }, TOOLSTACK_TIMEOUT_MS);
+  } catch (e) {
+    if (e instanceof Error && (e as Error & { kind?: string }).kind === 'ENODEV') {
+      io.err(`Error: Device ${operands[1]} not connected.\n`);
+      throw new XlExit(EXIT_FAILURE);
+    }
+    toolstackFailure(io, e, `libxl_device_disk_${force ? 'destroy' : 'safe_remove'} failed.`);
+  }
+};
+
+/** xl block-list <Domain(s)>: an unknown name is reported and skipped (exit 0), as xl_block.c does. */
+const blockList: CommandFn = async (hv, args, io, ts) => {
+  const { operands } = options(io, 'block-list', args, '', 1);
+  io.out(`${XL_BLOCK_LIST_HEADER}\n`);
+  const domains = await hv.listDomains();
+  for (const arg of operands) {
+    let domid: number;
+    try {
+      domid = resolveDomain(arg, domains);
+    } catch {
+      io.err(`${arg} is an invalid domain identifier\n`);
+      continue;
+    }
+    const { rows } = (await ts('block-list', { domid }, TOOLSTACK_TIMEOUT_MS)) as { rows: BlockListRow[] };
+    io.out(rows.map((r) => `${xlBlockListRow(r)}\n`).join(''));
+  }
+};
+
+/** xl network-attach <Domain> key=value...: each word one key (xl's parse_nic_config, unknown keys fatal). */
+const networkAttach: CommandFn = async (hv, args, io, ts) => {
+  const { operands } = options(io, 'network-attach', args, '', 1);
+  const [dom, ...spec] = operands;
+  const domid = await findDomain(hv, dom, io);
+  try {
+    await ts('network-attach', { domid, spec }, TOOLSTACK_TIMEOUT_MS);
+  } catch (e) {
+    toolstackFailure(io, e, 'libxl_device_nic_add failed.');
+  }
+};
+
+/** xl network-detach <Domain> <DevId|mac>. */
+const networkDetach: CommandFn = async (hv, args, io, ts) => {
+  const { operands } = options(io, 'network-detach', args, '', 2);
+  const domid = await findDomain(hv, operands[0], io);
+  try {
+    await ts('network-detach', { domid, device: operands[1] }, TOOLSTACK_TIMEOUT_MS);
+  } catch (e) {
+    if (e instanceof Error && (e as Error & { kind?: string }).kind === 'ENODEV') {
+      io.err(`Unknown device ${operands[1]}.\n`);
+      throw new XlExit(EXIT_FAILURE);
+    }
+    toolstackFailure(io, e, 'libxl_device_nic_del failed.');
+  }
+};
+
+/** xl network-list <Domain(s)>: find_domain per argument, so an unknown name exits 1 (xl_nic.c). */
+const networkList: CommandFn = async (hv, args, io, ts) => {
+  const { operands } = options(io, 'network-list', args, '', 1);
+  io.out(`${XL_NETWORK_LIST_HEADER}\n`);
+  for (const arg of operands) {
+    const domid = await findDomain(hv, arg, io);
+    const { rows } = (await ts('network-list', { domid }, TOOLSTACK_TIMEOUT_MS)) as { rows: NetworkListRow[] };
+    io.out(rows.map((r) => `${xlNetworkListRow(r)}\n`).join(''));
+  }
+};
+
 export const COMMAND_FNS: Record<string, CommandFn> = {
   create,
   list,
@@ -467,4 +570,10 @@ export const COMMAND_FNS: Record<string, CommandFn> = {
   'vcpu-list': vcpuList,
   'sched-credit': schedCredit,
   console: consoleCmd,
+  'block-attach': blockAttach,
+  'block-detach': blockDetach,
+  'block-list': blockList,
+  'network-attach': networkAttach,
+  'network-detach': networkDetach,
+  'network-list': networkList,
 };

@@ -134,4 +134,32 @@ describe('dom0 restart (end to end)', () => {
     });
     expect(xs.stdout).toBe('0\n');
   });
+
+  it("a driver domain that dies while dom0 is away is restarted by the new dom0, and the guest's vif follows it", async () => {
+    const guest = join(home.path, 'web.cfg');
+    writeFileSync(guest, 'name = "web"\nmemory = 16\nvif = [ \'mac=00:16:3e:00:00:42\' ]\n');
+    expect(await xl('create', join(repo, 'examples', 'netback.cfg'))).toMatchObject({ code: 0 });
+    expect(await xl('create', guest)).toMatchObject({ code: 0 });
+    const netback = (await toolstack()).find((d) => d.name === 'netback')!;
+    const web = (await toolstack()).find((d) => d.name === 'web')!;
+
+    await killDom0();
+    process.kill(netback.pid!, 'SIGKILL');
+    await waitFor(() => !alive(netback.pid!), 5000, 'netback to die');
+    // the new dom0 knows the vif's backend from its records alone
+    await startDom0();
+    const row = async (): Promise<string> => (await xl('network-list', 'web')).stdout.split('\n')[1] ?? '';
+    let nb2 = netback.domid;
+    await waitFor(
+      async () => {
+        nb2 = (await hv.listDomains()).find((d) => d.name === 'netback')?.domid ?? netback.domid;
+        return nb2 !== netback.domid && (await row()).includes(`/local/domain/${nb2}/backend/vif/${web.domid}/0`);
+      },
+      20000,
+      'the vif to move to the restarted netback',
+    );
+    expect(await row()).toMatch(new RegExp(`^0   ${String(nb2).padEnd(2)} 00:16:3e:00:00:42     0 `));
+    expect(await xl('destroy', 'web')).toMatchObject({ code: 0 });
+    expect(await xl('destroy', 'netback')).toMatchObject({ code: 0 });
+  }, 60000);
 });

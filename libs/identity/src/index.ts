@@ -14,3 +14,4 @@ export * from './bootstrap-secrets.js';
 export * from './user-keys.js';
 export * from './bootstrap.js';
 export * from './bootstrap-registry.js';
+export * from './noauth.js';

@@ -9,3 +9,4 @@ export * from './tx-slot.js';
 export * from './tx-fragment.js';
 export * from './tx-assemble.js';
 export * from './rx-deliver.js';
+export * from './ring-codec.js';

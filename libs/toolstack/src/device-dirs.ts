@@ -106,6 +106,8 @@ export function vbdDirs(ends: DeviceEnds, disk: DiskSpec): DeviceDirs {
   ];
   if (disk.script !== undefined) back.push(['script', disk.script]);
   if (disk.directIoSafe) back.push(['direct-io-safe', '1']);
+  // Dominion's: the size blkback creates a missing image with
+  if (disk.size !== undefined) back.push(['size', disk.size]);
   return dirs(paths, ends, front, back);
 }
 

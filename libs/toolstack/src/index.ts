@@ -3,6 +3,8 @@ export * from './xs-write.js';
 export * from './domain-home.js';
 export * from './device-dirs.js';
 export * from './device-removal.js';
+export * from './devices.js';
+export * from './device-move.js';
 export * from './c-format.js';
 export * from './xl-list.js';
 export * from './xl-info.js';

@@ -43,3 +43,40 @@ export function xlNetworkListRow(r: NetworkListRow): string {
 export function formatXlNetworkList(rows: readonly NetworkListRow[]): string {
   return [XL_NETWORK_LIST_HEADER, ...rows.map(xlNetworkListRow)].map((l) => `${l}\n`).join('');
 }
+
+/** A frontend key as libxl's getinfo reads it: a number, else -1 (absent or not a number). */
+const num = (v: string | undefined): number => (v !== undefined && /^-?[0-9]+$/.test(v) ? Number(v) : -1);
+
+/**
+ * A block-list row from the frontend dir's keys (libxl_device_disk_getinfo reads them there): `backend`,
+ * `backend-id`, `state`, `event-channel`, `ring-ref`.
+ */
+export function blockListRowFrom(
+  devid: number,
+  frontendDomid: number,
+  keys: Readonly<Record<string, string | undefined>>,
+): BlockListRow {
+  return {
+    devid,
+    backendDomid: num(keys['backend-id']),
+    frontendDomid,
+    state: num(keys.state),
+    evtch: num(keys['event-channel']),
+    ringRef: num(keys['ring-ref']),
+    backendPath: keys.backend ?? '',
+  };
+}
+
+/** A network-list row from the frontend dir's keys (libxl_device_nic_getinfo). */
+export function networkListRowFrom(devid: number, keys: Readonly<Record<string, string | undefined>>): NetworkListRow {
+  return {
+    devid,
+    backendDomid: num(keys['backend-id']),
+    mac: keys.mac ?? '',
+    state: num(keys.state),
+    evtch: num(keys['event-channel']),
+    txRingRef: num(keys['tx-ring-ref']),
+    rxRingRef: num(keys['rx-ring-ref']),
+    backendPath: keys.backend ?? '',
+  };
+}

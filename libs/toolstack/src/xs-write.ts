@@ -12,6 +12,15 @@ export interface XsWrite {
   perms: XsPerm[];
 }
 
+/** One step of a toolstack transaction: a write (with its perms), new perms alone, or a recursive removal. */
+export type XsOp =
+  | ({ op: 'write' } & XsWrite)
+  | { op: 'set-perms'; path: string; perms: XsPerm[] }
+  /** A node already gone is fine. */
+  | { op: 'rm'; path: string };
+
+export const writeOps = (writes: readonly XsWrite[]): XsOp[] => writes.map((w) => ({ op: 'write', ...w }));
+
 /** Owner `owner`, nobody else (`n<owner>`), plus read access for `readers` (`r<reader>`). */
 export function ownedBy(owner: number, ...readers: number[]): XsPerm[] {
   return [{ domid: owner, perm: 'n' }, ...readers.map((domid): XsPerm => ({ domid, perm: 'r' }))];

@@ -36,6 +36,11 @@ export interface DiskSpec {
   specification?: DiskSpecification;
   /** `grant_usage=0|1`; undefined means libxl decides. */
   grantUsage?: boolean;
+  /**
+   * Dominion's `size=` (not xl's): the size blkback creates a missing image with, bytes or a number with
+   * K/M/G/T (binary units); the toolstack writes it as the backend's `size` key.
+   */
+  size?: string;
   /** COLO's unstable keys, kept as xl keeps them. */
   colo?: { enable?: boolean; host?: string; port?: number; export?: string; activeDisk?: string; hiddenDisk?: string };
 }
@@ -60,6 +65,7 @@ interface Mutable {
   discardEnable?: boolean;
   trusted?: boolean;
   grantUsage?: boolean;
+  size?: string;
   colo?: DiskSpec['colo'];
 }
 
@@ -113,6 +119,7 @@ export function parseDiskSpec(specs: string | readonly string[], opts: DiskParse
     'trusted',
     'specification',
     'grantUsage',
+    'size',
     'colo',
   ] as const) {
     if (ctx[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = ctx[k];
@@ -170,6 +177,7 @@ const rules: Rule[] = [
   { re: /untrusted,?/y, act: (c) => void (c.trusted = false) },
   { re: /grant_usage=1,?/y, act: (c) => void (c.grantUsage = true) },
   { re: /grant_usage=0,?/y, act: (c) => void (c.grantUsage = false) },
+  { re: /size=[^,]*,?/y, act: (c, t) => setSize(c, fromEquals(t)) },
   { re: /target=[^\n]*/y, act: (c, t) => saveString(c, 'target', 'target', fromEquals(t)) },
   // xl's pattern takes one character of the value: `foo=xyz` is reported near `foo=x`.
   { re: /[a-z][-a-z0-9]*=[^,],?/y, act: (c, t) => fail(c, t, 'unknown parameter') },
@@ -315,6 +323,12 @@ function setBackendType(ctx: Ctx, str: string): void {
 function setSpecification(ctx: Ctx, str: string): void {
   if (str !== 'xen' && str !== 'virtio') fail(ctx, str, 'unknown value for specification');
   dset(ctx, 'specification', 'specification', str, str);
+}
+
+function setSize(ctx: Ctx, str: string): void {
+  if (!/^[0-9]+[KMGT]?$/.test(str)) fail(ctx, str, 'unknown value for size (bytes, or a number with K, M, G or T)');
+  if (ctx.size !== undefined && ctx.size !== str) fail(ctx, str, 'size respecified');
+  ctx.size = str;
 }
 
 // atoi(): leading blanks, a sign, then digits; anything that reads as 0 is refused.

@@ -303,3 +303,17 @@ describe('disk spec errors, as libxlutil prints them', () => {
     expect(parseDiskSpec(['/x', 'raw', 'xvdc']).devid).toBe(51744);
   });
 });
+
+describe("Dominion's size= (an extension)", () => {
+  it('is kept for the toolstack, in bytes or binary units', () => {
+    expect(parseDiskSpec('format=raw, vdev=xvda, size=64M, target=a.img').size).toBe('64M');
+    expect(parseDiskSpec('vdev=xvda, size=1048576, target=a.img').size).toBe('1048576');
+    expect(parseDiskSpec('vdev=xvda, target=a.img').size).toBeUndefined();
+  });
+
+  it('refuses a size that is not one, naming it', () => {
+    expect(() => parseDiskSpec('vdev=xvda, size=64MB, target=a.img')).toThrow(
+      "command line: config parsing error in disk specification: unknown value for size (bytes, or a number with K, M, G or T): near `64MB' in `vdev=xvda, size=64MB, target=a.img'",
+    );
+  });
+});

@@ -100,9 +100,10 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
   if (smoke) return stopAll(0);
-  if (demo) await createDemoGuests(root, bus, (l) => console.log(l));
+  // Before the demo: a Ctrl-C while its domains are being created must still stop everything.
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
+  if (demo) await createDemoGuests(root, bus, (l) => console.log(l));
 }
 
 void main().catch((e: unknown) => {

@@ -1,0 +1,2 @@
+export * from './netfront.js';
+export * from './netfronts.js';
