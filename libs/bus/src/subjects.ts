@@ -32,6 +32,9 @@ export const subjects = {
   /** The toolstack API (dom0) called by `caller`. */
   toolstack: (caller: DomId, verb: string) => `xen.toolstack.${caller}.${verb}`,
   toolstackAny: (verb: string) => `xen.toolstack.*.${verb}`,
+  /** The ZFS storage domain's admin API (zpool/zfs) called by `caller`. */
+  zfs: (caller: DomId, verb: string) => `xen.zfs.${caller}.${verb}`,
+  zfsAny: (verb: string) => `xen.zfs.*.${verb}`,
 } as const;
 
 /**

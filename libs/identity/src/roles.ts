@@ -16,8 +16,8 @@ import { IdentityError } from './errors.js';
 export const DOMAIN_ROLES = ['guest', 'driver', 'control', 'hypervisor'] as const;
 /**
  * guest: a domU. driver: a driver domain (`driver_domain=1`); its backends are served over gRPC and configured
- * through its own XenStore connection, so on the bus it needs exactly a guest's rights. control: dom0
- * (xenstored, the toolstack, xenconsoled). hypervisor: Xen itself, domid DOMID_XEN.
+ * through its own XenStore connection, so on the bus it needs a guest's rights, plus serving the zfs admin
+ * API (`xen.zfs.*.*`) that a ZFS storage domain answers. control: dom0 (xenstored, the toolstack, xenconsoled). hypervisor: Xen itself, domid DOMID_XEN.
  */
 export type DomainRole = (typeof DOMAIN_ROLES)[number];
 
@@ -95,14 +95,19 @@ export function permissionsFor(role: DomainRole, domid: DomId): BusPermissions {
   checkRoleDomid(role, domid);
   switch (role) {
     case 'guest':
-    case 'driver':
       return { ...ownDomain(domid), resp: { ...RESPONSE_PERMISSION } };
+    case 'driver': {
+      // A ZFS storage domain is a driver domain that also serves the zfs admin API (answered through resp).
+      const own = ownDomain(domid);
+      return { pub: own.pub, sub: [...own.sub, subjects.zfsAny('*')], resp: { ...RESPONSE_PERMISSION } };
+    }
     case 'control': {
       const own = ownDomain(domid);
       return {
         pub: [
           ...own.pub,
           subjects.toolstack(domid, '*'), // xl and the launcher call the toolstack as dom0
+          subjects.zfs(domid, '*'), // zpool and zfs call the ZFS storage domain as dom0
           'xen.xs.watch.*.*', // xenstored fires watches of every domain's sessions
           'xen.console.*.in', // xenconsoled/`xl console` writes any guest's console input
           ANY_INBOX, // answers (xenstored, the toolstack), never to a non-inbox reply subject

@@ -114,6 +114,14 @@ describe('permission templates (README table)', () => {
     });
   });
 
+  it('driver domain 3 (a ZFS storage domain serves xen.zfs.*.*)', () => {
+    expect(permissionsFor('driver', 3)).toEqual({
+      pub: ['xen.hv.3.*', 'xen.evtchn.*.*.3', 'xen.xs.3', 'xen.console.3.out'],
+      sub: ['xen.evtchn.3.>', 'xen.xs.watch.3.>', 'xen.virq.3', 'xen.console.3.in', '_INBOX.dom3.>', 'xen.zfs.*.*'],
+      resp: { max: 1, ttl: 0 },
+    });
+  });
+
   it('control domain 0', () => {
     expect(permissionsFor('control', 0)).toEqual({
       pub: [
@@ -122,6 +130,7 @@ describe('permission templates (README table)', () => {
         'xen.xs.0',
         'xen.console.0.out',
         'xen.toolstack.0.*',
+        'xen.zfs.0.*',
         'xen.xs.watch.*.*',
         'xen.console.*.in',
         '_INBOX.>',

@@ -266,7 +266,30 @@ describe('bus permissions of each role, enforced by nats-server', () => {
     for (const c of [seen6, seen0, xs]) c.unsubscribe();
   });
 
-  it('a driver domain has exactly a guest’s bus rights', () => {
-    expect(permissionsFor('driver', 1)).toEqual(permissionsFor('guest', 1));
+  it('a driver domain has a guest’s bus rights plus serving the zfs admin API', () => {
+    const guest = permissionsFor('guest', 1);
+    expect(permissionsFor('driver', 1)).toEqual({ ...guest, sub: [...guest.sub, 'xen.zfs.*.*'] });
+  });
+
+  it('a ZFS storage domain (driver) serves dom0 on xen.zfs; guests can neither call nor serve it', async () => {
+    const zfs = await connectDomain(server.url, await mintDomainUser(store.account, 3, 'driver'));
+    clients.push(zfs);
+    const serve = zfs.nc.subscribe(subjects.zfsAny('*'), {
+      callback: (_e, m) => {
+        m.respond(text(`zfs ${m.subject}`));
+      },
+    });
+    await zfs.nc.flush();
+    expect(dec.decode((await dom0.nc.request(subjects.zfs(0, 'list'), text(''), { timeout: 2000 })).data)).toBe(
+      'zfs xen.zfs.0.list',
+    );
+    await expect(g5.nc.request(subjects.zfs(5, 'list'), text(''), { timeout: 2000 })).rejects.toThrow(/permission/i);
+    const spy = collect(g6.nc, subjects.zfsAny('*'));
+    await g6.waitViolation('subscription', subjects.zfsAny('*'));
+    // The storage domain answers only as a reply, never by publishing on dom0's subjects.
+    zfs.nc.publish(subjects.zfs(0, 'list'), text('forged'));
+    await zfs.waitViolation('publish', subjects.zfs(0, 'list'));
+    spy.unsubscribe();
+    serve.unsubscribe();
   });
 });

@@ -2,7 +2,7 @@
 // src/ and dist/, so that one relative path finds them from the TS sources (tests) and the build alike.
 import { fileURLToPath } from 'node:url';
 
-export const PROTO_FILES = { ring: 'ring.proto' } as const;
+export const PROTO_FILES = { ring: 'ring.proto', block: 'block.proto' } as const;
 export type ProtoName = keyof typeof PROTO_FILES;
 
 /** Absolute path of a .proto file of this package. */

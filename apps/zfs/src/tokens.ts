@@ -1,0 +1,1 @@
+export const ZFS_CONFIG = Symbol('ZFS_CONFIG');
