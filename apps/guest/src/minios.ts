@@ -3,7 +3,7 @@
 import { formatUptime } from '@dominion/toolstack';
 import type { GuestApi, GuestKernel } from './kernel.js';
 import { NET_SHELL_HELP, netShellCommand } from './netfront/shell.js';
-import { BLOCK_COMMANDS_HELP, dd, lsblk, sha256sum } from './blkfront/shell.js';
+import { BLOCK_COMMANDS_HELP, blkstat, dd, lsblk, sha256sum } from './blkfront/shell.js';
 
 export const MINIOS_VERSION = '0.1.0';
 export const MINIOS_PROMPT = 'minios# ';
@@ -98,6 +98,7 @@ const COMMANDS: Record<string, Command> = {
   lsblk: (api) => lsblk(api.block, (l) => out(api, l)),
   dd: (api, args) => dd(api.block, (l) => out(api, l), args),
   sha256sum: (api, args) => sha256sum(api.block, (l) => out(api, l), args),
+  blkstat: (api) => blkstat(api.block, (l) => out(api, l)),
   halt: async (api) => {
     out(api, 'System halted.');
     await api.shutdown('poweroff');

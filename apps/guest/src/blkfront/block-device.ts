@@ -18,6 +18,10 @@ export interface BlockDevice {
   /** VDISK_REMOVABLE or VDISK_CDROM in `info`. */
   readonly removable: boolean;
   readonly cdrom: boolean;
+  /** Times the handshake reached Connected, requests re-issued after a backend restart, requests in flight. */
+  readonly connects?: number;
+  readonly reissued?: number;
+  readonly inFlight?: number;
   read(sector: number, count: number): Promise<Uint8Array>;
   write(sector: number, data: Uint8Array): Promise<void>;
   /** Every write that completed before the call is durable once this resolves. */

@@ -7,6 +7,9 @@
 //                              GNU sha256sum's line for a range of the disk; RANGE is LENGTH (from the
 //                              start) or OFFSET+LENGTH, in bytes with dd's suffixes (K, M, G, kB, MB, b ...):
 //                              `sha256sum /dev/xvda 1M`, `sha256sum /dev/xvda 4K+64K`. Default: the whole disk.
+//   blkstat                    Dominion's: per disk, the handshakes that reached Connected, the requests
+//                              re-issued after a backend restart and those in flight (what proves a driver
+//                              domain died under load rather than idle)
 import { createHash, randomFillSync } from 'node:crypto';
 import { readBytes, writeBytes, type BlockDevice, type BlockDevices } from './block-device.js';
 import { ddTransferLine, lsblkSize, parseDdNumber } from './format.js';
@@ -17,6 +20,7 @@ export const BLOCK_COMMANDS_HELP: Array<[string, string]> = [
   ['lsblk', 'the block devices'],
   ['dd if= of= [bs= count= seek= skip= conv=fsync]', 'copies blocks (disks, /dev/zero, /dev/urandom, /dev/null)'],
   ['sha256sum /dev/xvdX [[OFF+]LEN]', 'SHA-256 of a disk or of LEN bytes at OFF'],
+  ['blkstat', 'per disk: connects, re-issued and in-flight requests'],
 ];
 
 const STRERROR: Record<string, string> = {
@@ -61,6 +65,14 @@ export function lsblk(block: BlockDevices | undefined, out: ShellOut): void {
         .join(' ')
         .trimEnd(),
     );
+}
+
+export function blkstat(block: BlockDevices | undefined, out: ShellOut): void {
+  const rows = [['NAME', 'CONNECTS', 'REISSUED', 'INFLIGHT']];
+  for (const d of block?.list() ?? [])
+    rows.push([d.name, String(d.connects ?? 0), String(d.reissued ?? 0), String(d.inFlight ?? 0)]);
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) out(r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join(' '));
 }
 
 interface DdArgs {
