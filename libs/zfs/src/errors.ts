@@ -16,6 +16,9 @@ export type ZfsErrno = Extract<
   | 'ENOTDIR'
   | 'EISDIR'
   | 'ENOTEMPTY'
+  | 'ENODATA'
+  | 'EPERM'
+  | 'E2BIG'
 >;
 
 export class ZfsError extends Error {

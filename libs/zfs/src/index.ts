@@ -14,6 +14,14 @@ export { type LogRecord } from './zil.js';
 export * from './verify.js';
 export * from './volume.js';
 export * from './filesystem.js';
-export { FILE_BLOCK_SIZE, ROOT_OBJECT, type DirEntry, type FsObjectType, type FsStat } from './fs-objects.js';
+export {
+  FILE_BLOCK_SIZE,
+  MAX_XATTR_BYTES,
+  ROOT_OBJECT,
+  type DirEntry,
+  type FsObjectType,
+  type FsStat,
+} from './fs-objects.js';
+export { XATTR_CREATE, XATTR_REPLACE, type FsCreateAttrs, type FsSetAttr } from './fs-ops.js';
 export { parseSize, SETTABLE_PROPERTIES, type PropertySource, type PropertyValue } from './props.js';
 export * from './pool.js';

@@ -5,7 +5,8 @@
 // level-0 blocks are arrays of dnodes (filesystem.ts): objects are numbered by their slot there.
 //   objset block:  0  8 bytes magic "DOMOBJS1"   8  u32 type (1 volume, 2 filesystem)   12  u32 dnode count
 //                 16  dnodes, then zeros to a whole sector
-//   dnode (192 bytes):  0  u8 type (1 zvol data, 2 meta-dnode, 3 file, 4 directory)  1  u8 levels  2  u16 0
+//   dnode (192 bytes):  0  u8 type (1 zvol data, 2 meta-dnode, 3 file, 4 directory, 5 symlink, 6 xattr
+//                          object)  1  u8 levels  2  u16 0
 //                       4  u32 data block size   8  u32 indirect block size  12  u32 0  16  u64 max blkid
 //                      24  u64 0   32  block pointer of the top block (128 bytes)
 //                     160  bonus (ZFS's znode attributes): u64 size, u64 mtime (ms), u64 ctime (ms)
@@ -20,8 +21,8 @@ const MAGIC = Buffer.from('DOMOBJS1', 'latin1');
 const HEADER = 16;
 const DNODE_SIZE = 192;
 
-export type DnodeType = 'zvol' | 'meta' | 'file' | 'dir';
-const DNODE_TYPE_IDS: Readonly<Record<DnodeType, number>> = { zvol: 1, meta: 2, file: 3, dir: 4 };
+export type DnodeType = 'zvol' | 'meta' | 'file' | 'dir' | 'symlink' | 'xattr';
+const DNODE_TYPE_IDS: Readonly<Record<DnodeType, number>> = { zvol: 1, meta: 2, file: 3, dir: 4, symlink: 5, xattr: 6 };
 const DNODE_TYPE_BY_ID = new Map(Object.entries(DNODE_TYPE_IDS).map(([k, v]) => [v, k as DnodeType]));
 
 /** The bonus of a file or directory dnode (the meta-dnode keeps its next free object number in `size`). */
@@ -33,10 +34,28 @@ export interface DnodeBonus {
   readonly nlink: number;
 }
 
+export interface ZnodeTime {
+  readonly sec: number;
+  readonly nsec: number;
+}
+
+/** Owner, times to the nanosecond, the parent directory (for '..') and the xattr object (0: none). */
+export interface Znode {
+  readonly uid: number;
+  readonly gid: number;
+  readonly parent: number;
+  readonly xattr: number;
+  readonly atime: ZnodeTime;
+  readonly mtime: ZnodeTime;
+  readonly ctime: ZnodeTime;
+}
+
 export const NO_BONUS: DnodeBonus = Object.freeze({ size: 0, mtime: 0, ctime: 0, mode: 0, nlink: 0 });
 
 export interface Dnode extends DnodeBonus {
   readonly type: DnodeType;
+  /** A filesystem object's POSIX attributes beyond the bonus, in its meta-dnode slot (fs-objects.ts). */
+  readonly znode?: Znode;
   /** Levels of the tree: 1 when the top block pointer is a data block. */
   readonly nlevels: number;
   readonly blockSize: number;

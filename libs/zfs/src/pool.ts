@@ -26,7 +26,16 @@ import { BlockReader } from './block-reader.js';
 import { parseChecksumProperty, type ChecksumAlgo } from './checksum/index.js';
 import { parseCompressionProperty, type CompressionAlgo } from './compression/index.js';
 import { Filesystem, type FilesystemHost } from './filesystem.js';
-import { FILE_BLOCK_SIZE, FsHead, FsView, newMetaDnode, newObjectDnode, ROOT_OBJECT } from './fs-objects.js';
+import {
+  encodeZnode,
+  FILE_BLOCK_SIZE,
+  nowTime,
+  FsHead,
+  FsView,
+  newMetaDnode,
+  newObjectDnode,
+  ROOT_OBJECT,
+} from './fs-objects.js';
 import { FsOps } from './fs-ops.js';
 import { filesystemRecords, volumeRecords, type BlockRead } from './send.js';
 import { STREAM_VERSION, StreamReader, StreamWriter, type StreamRecord } from './send-stream.js';
@@ -35,6 +44,7 @@ import {
   normaliseProperty,
   resolveProperty,
   SETTABLE_PROPERTIES,
+  appliesTo,
   sizeValue,
   type PropertyValue,
 } from './props.js';
@@ -85,6 +95,7 @@ import {
   newVolumeDnode,
   SLOTS_PER_META_BLOCK,
   type Dnode,
+  type DnodeType,
   type Objset,
 } from './objset.js';
 import { Mutex } from './mutex.js';
@@ -592,19 +603,46 @@ export class Pool implements VolumeHost, FilesystemHost {
     });
   }
 
-  fsWrite<T>(dataset: number, growth: number, op: (ops: FsOps, view: FsView) => Promise<T>): Promise<T> {
+  fsWrite<T>(
+    dataset: number,
+    growth: number,
+    op: (ops: FsOps, view: FsView) => Promise<T>,
+    housekeeping = false,
+    blockSizeOf?: (view: FsView) => Promise<number>,
+  ): Promise<T> {
     return this.lock.run(async () => {
       this.usable();
       const ds = this.filesystemById(dataset);
+      if (!housekeeping && this.prop(ds, 'readonly').value === 'on')
+        throw new ZfsError('EROFS', `cannot change ${ds.name}: the dataset is readonly`);
       const view = await this.fsViewOf(ds);
       const head = view.head!;
       // Judged before the change: what is dirty, the data it may add (plus its end blocks), a directory block.
-      const blocks = Math.ceil(growth / FILE_BLOCK_SIZE) + 2;
-      await this.reserve(ds, head, () => head.estimate(blocks));
-      const result = await op(new FsOps(view, head), view);
+      // Housekeeping (atime, freeing a released orphan) may use the slop, as frees do.
+      const bs = growth > 0 && blockSizeOf !== undefined ? await blockSizeOf(view) : FILE_BLOCK_SIZE;
+      const blocks = Math.ceil(growth / bs) + 2;
+      if (!housekeeping) await this.reserve(ds, head, () => head.estimate(blocks, bs));
+      const recordsize = Number(this.prop(ds, 'recordsize').value);
+      const result = await op(new FsOps(view, head, nowTime, recordsize), view);
       await this.syncIfDirtyFull();
       return result;
     });
+  }
+
+  /** A filesystem property's effective value (for the Filesystem handle: atime, snapdir, readonly). */
+  fsProperty(dataset: number, prop: string): string {
+    return this.prop(this.filesystemById(dataset), prop).value;
+  }
+
+  /** Snapshot names of a filesystem, oldest first. */
+  fsSnapshots(dataset: number): string[] {
+    return this.filesystemById(dataset).snapshots.map((s) => s.name);
+  }
+
+  /** Statistics for statfs: bytes used by the dataset and available to it, objects allocated. */
+  fsSpace(dataset: number): { used: number; available: number } {
+    const ds = this.filesystemById(dataset);
+    return { used: ds.referenced, available: this.availableTo(ds) };
   }
 
   private filesystemById(id: number): DatasetPhys {
@@ -620,6 +658,9 @@ export class Pool implements VolumeHost, FilesystemHost {
       const where = `${ds.name} objset`;
       head = new FsHead(decodeObjset(await this.reader.read(ds.objset!, where), where).dnodes[0]);
       this.fsHeads.set(ds.id, head);
+      // Files unlinked while open when the pool went down (or before a rollback) go now, as at mount.
+      const view = new FsView(this.reader, head.meta, head, ds.name);
+      await new FsOps(view, head).drainUnlinkedSet();
     }
     return new FsView(this.reader, head.meta, head, ds.name);
   }
@@ -850,7 +891,11 @@ export class Pool implements VolumeHost, FilesystemHost {
     for (const r of records) {
       if (r.type === 'object') {
         const on = await view.dnode(r.object);
-        head.receive(r.object, { ...r.bonus, type: r.bonus.dir ? 'dir' : 'file' }, on, r.reset);
+        const b = r.bonus;
+        const type: DnodeType = b.dir ? 'dir' : (b.kind ?? 'file');
+        const { size, mtime, ctime, mode, nlink, znode } = b;
+        const bonus = { type, size, mtime, ctime, mode, nlink, ...(znode && { znode }) };
+        head.receive(r.object, bonus, on, r.reset, b.blockSize ?? FILE_BLOCK_SIZE);
       } else if (r.type === 'freeobject') {
         if ((await view.dnode(r.object)) !== undefined) head.free(r.object);
       } else if (r.type === 'write' || r.type === 'free') {
@@ -1537,7 +1582,7 @@ export class Pool implements VolumeHost, FilesystemHost {
     if (parsed.snapshot !== undefined) return out;
     const kind = ds.type;
     for (const prop of SETTABLE_PROPERTIES) {
-      if (kind === 'volume' && (prop === 'quota' || prop === 'refquota')) continue;
+      if (!appliesTo(prop, kind)) continue;
       out.push(this.prop(ds, prop));
     }
     return out;
@@ -1934,6 +1979,7 @@ export class Pool implements VolumeHost, FilesystemHost {
       }
       const dn = await rewriteObject({ ...ctx, what: `${ds.name} object ${obj}` }, st.dnode, st.blocks);
       encodeDnode(dn, block, at);
+      encodeZnode(dn, block, at);
       synced.set(obj, dn);
     }
     const meta = await rewriteObject({ ...ctx, what: `${ds.name} meta-dnode` }, head.meta, metaBlocks);

@@ -41,6 +41,13 @@ const sizeOrNone =
   (value: string): string =>
     value === 'none' || value === '0' ? 'none' : String(parseSize(value, what));
 
+const onOff =
+  (what: string) =>
+  (value: string): string => {
+    if (value !== 'on' && value !== 'off') throw new ZfsError('EINVAL', `bad value '${value}' for ${what} (on|off)`);
+    return value;
+  };
+
 const PROPERTIES: Readonly<Record<string, PropertyDef>> = {
   checksum: {
     inherit: true,
@@ -53,6 +60,29 @@ const PROPERTIES: Readonly<Record<string, PropertyDef>> = {
     default: 'off',
     types: ['filesystem', 'volume'],
     normalise: (v) => (parseCompressionProperty(v), v),
+  },
+  atime: { inherit: true, default: 'on', types: ['filesystem'], normalise: onOff('atime') },
+  readonly: { inherit: true, default: 'off', types: ['filesystem'], normalise: onOff('readonly') },
+  snapdir: {
+    inherit: true,
+    default: 'hidden',
+    types: ['filesystem'],
+    normalise: (v) => {
+      if (v !== 'hidden' && v !== 'visible')
+        throw new ZfsError('EINVAL', `bad value '${v}' for snapdir (hidden|visible)`);
+      return v;
+    },
+  },
+  recordsize: {
+    inherit: true,
+    default: String(16 * 1024),
+    types: ['filesystem'],
+    normalise: (v) => {
+      const n = parseSize(v, 'recordsize');
+      if (n < 4096 || n > 128 * 1024 || (n & (n - 1)) !== 0)
+        throw new ZfsError('EINVAL', `bad recordsize '${v}': a power of two from 4K to 128K`);
+      return String(n);
+    },
   },
   quota: { inherit: false, default: 'none', types: ['filesystem'], normalise: sizeOrNone('quota') },
   refquota: { inherit: false, default: 'none', types: ['filesystem'], normalise: sizeOrNone('refquota') },
@@ -94,6 +124,11 @@ export function normaliseProperty(type: Kind, prop: string, value: string, datas
 
 export function isInheritable(prop: string): boolean {
   return (PROPERTIES[prop] as PropertyDef | undefined)?.inherit ?? false;
+}
+
+/** Whether a settable property applies to datasets of `type` (zfs get all lists only those). */
+export function appliesTo(prop: string, type: Kind): boolean {
+  return (PROPERTIES[prop] as PropertyDef | undefined)?.types.includes(type) ?? false;
 }
 
 export function isSettable(prop: string): boolean {

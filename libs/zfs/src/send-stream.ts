@@ -6,8 +6,10 @@
 //    1 BEGIN       JSON: version, kind (full | incremental), type (volume | filesystem), the snapshot's
 //                  name, guid and txg, the from-snapshot's name and guid, the volume's geometry, the
 //                  dataset's local properties
-//    2 OBJECT      u64 object, u8 reset (free its blocks first), 7 zero bytes, the dnode bonus: u64 size,
-//                  u64 mtime, u64 ctime, u32 mode, u32 nlink  (filesystems)
+//    2 OBJECT      u64 object, u8 flags (1 reset: free its blocks first, 2 directory, 4 symlink, 8 xattr
+//                  object), 3 zero bytes, u32 block size (0: 16 KiB), the dnode bonus: u64 size, u64 mtime, u64 ctime, u32 mode,
+//                  u32 nlink, then (optional) the 64-byte znode extension as in a meta-dnode slot
+//                  (fs-objects.ts)  (filesystems)
 //    3 FREEOBJECT  u64 object  (filesystems)
 //    4 WRITE       u64 object (1 for a volume), u64 offset, then the block's bytes (logical, uncompressed)
 //    5 FREE        u64 object, u64 offset, u64 length: these bytes read as zeros
@@ -15,6 +17,8 @@
 // A receiver checks every record's checksum and the END count before it changes anything.
 import { createHash } from 'node:crypto';
 import { ZfsError } from './errors.js';
+import { decodeZnodeAt, encodeZnodeAt, ZNODE_SIZE } from './fs-objects.js';
+import type { Znode } from './objset.js';
 import { readU64, writeU64 } from './u64.js';
 
 export const STREAM_VERSION = 1;
@@ -42,6 +46,12 @@ export interface ObjectBonus {
   readonly mode: number;
   readonly nlink: number;
   readonly dir: boolean;
+  /** The object's block size (streams before recordsize carry 0: 16 KiB). */
+  readonly blockSize?: number;
+  /** A symlink or an xattr object (else a file, or a directory with `dir`). */
+  readonly kind?: 'symlink' | 'xattr';
+  /** uid, gid, parent, xattr object and nanosecond times: 64 more bytes after the 48 of older streams. */
+  readonly znode?: Znode;
 }
 
 export type StreamRecord =
@@ -59,9 +69,12 @@ function payloadOf(r: StreamRecord): Buffer {
     case 'begin':
       return Buffer.from(JSON.stringify(r.begin), 'utf8');
     case 'object': {
-      const out = Buffer.alloc(48);
+      const out = Buffer.alloc(r.bonus.znode === undefined ? 48 : 48 + ZNODE_SIZE);
       writeU64(out, 0, r.object);
-      out.writeUInt8((r.reset ? 1 : 0) | (r.bonus.dir ? 2 : 0), 8);
+      const kind = r.bonus.kind === 'symlink' ? 4 : r.bonus.kind === 'xattr' ? 8 : 0;
+      out.writeUInt8((r.reset ? 1 : 0) | (r.bonus.dir ? 2 : 0) | kind, 8);
+      out.writeUInt32LE(r.bonus.blockSize ?? 0, 12);
+      if (r.bonus.znode !== undefined) encodeZnodeAt(r.bonus.znode, out, 48);
       writeU64(out, 16, r.bonus.size);
       writeU64(out, 24, r.bonus.mtime);
       writeU64(out, 32, r.bonus.ctime);
@@ -178,6 +191,9 @@ export class StreamReader {
       case 2: {
         need(48);
         const flags = p.readUInt8(8);
+        const blockSize = p.readUInt32LE(12);
+        if (blockSize !== 0 && (blockSize < 512 || blockSize > 128 * 1024 || (blockSize & (blockSize - 1)) !== 0))
+          throw new ZfsError('EINVAL', `invalid stream: ${where} has block size ${blockSize}`);
         return {
           type: 'object',
           object: readU64(p, 0, where),
@@ -189,6 +205,10 @@ export class StreamReader {
             mode: p.readUInt32LE(40),
             nlink: p.readUInt32LE(44),
             dir: (flags & 2) !== 0,
+            ...(blockSize !== 0 && { blockSize }),
+            ...(flags & 4 && { kind: 'symlink' as const }),
+            ...(flags & 8 && { kind: 'xattr' as const }),
+            ...(p.length >= 48 + ZNODE_SIZE && { znode: decodeZnodeAt(p, 48, where) }),
           },
         };
       }

@@ -5,7 +5,8 @@
 import { HOLE, isHole, sameBlock, type BlockPointer } from './blkptr.js';
 import { INDIRECT_FANOUT } from './constants.js';
 import { decodeIndirect, spanOf } from './object-tree.js';
-import { decodeDnode, META_SLOT, SLOTS_PER_META_BLOCK, type Dnode } from './objset.js';
+import { META_SLOT, SLOTS_PER_META_BLOCK, type Dnode } from './objset.js';
+import { decodeFsDnode, sameZnode, znodeOf } from './fs-objects.js';
 import type { StreamRecord } from './send-stream.js';
 
 export type BlockRead = (bp: BlockPointer, what: string) => Promise<Buffer>;
@@ -100,7 +101,17 @@ function bonusRecord(object: number, dn: Dnode, reset: boolean): StreamRecord {
     type: 'object',
     object,
     reset,
-    bonus: { size: dn.size, mtime: dn.mtime, ctime: dn.ctime, mode: dn.mode, nlink: dn.nlink, dir: dn.type === 'dir' },
+    bonus: {
+      size: dn.size,
+      mtime: dn.mtime,
+      ctime: dn.ctime,
+      mode: dn.mode,
+      nlink: dn.nlink,
+      dir: dn.type === 'dir',
+      blockSize: dn.blockSize,
+      ...((dn.type === 'symlink' || dn.type === 'xattr') && { kind: dn.type }),
+      znode: znodeOf(dn),
+    },
   };
 }
 
@@ -113,7 +124,7 @@ async function dnodesOf(
   if (isHole(bp)) return new Array<Dnode | undefined>(SLOTS_PER_META_BLOCK).fill(undefined);
   const buf = await read(bp, `${what} meta-dnode blkid ${blkid}`);
   const out: (Dnode | undefined)[] = [];
-  for (let slot = 0; slot < SLOTS_PER_META_BLOCK; slot++) out.push(decodeDnode(buf, slot * META_SLOT, what));
+  for (let slot = 0; slot < SLOTS_PER_META_BLOCK; slot++) out.push(decodeFsDnode(buf, slot * META_SLOT, what));
   return out;
 }
 
@@ -169,7 +180,8 @@ export async function* filesystemRecords(
         a.mtime === b.mtime &&
         a.mode === b.mode &&
         a.nlink === b.nlink &&
-        a.ctime === b.ctime
+        a.ctime === b.ctime &&
+        sameZnode(a, b)
       )
         continue;
       yield bonusRecord(object, b, reset);

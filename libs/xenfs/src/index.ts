@@ -1,0 +1,1 @@
+export * from './zfs-p9-filesystem.js';
