@@ -33,6 +33,9 @@ function str(s: string): string {
   return JSON.stringify(s);
 }
 
+/** Seconds a client has to authenticate (nats-server's authorization.timeout). */
+export const AUTH_TIMEOUT_S = 10;
+
 export function natsServerConfig(m: ConfigMaterial, opts: NatsServerConfigOptions): string {
   const host = opts.host ?? '127.0.0.1';
   if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535)
@@ -58,6 +61,11 @@ export function natsServerConfig(m: ConfigMaterial, opts: NatsServerConfigOption
     'resolver_preload: {',
     `  ${m.system.publicKey}: ${str(m.system.jwt)}`,
     `  ${m.account.publicKey}: ${str(m.account.jwt)}`,
+    '}',
+    '# A client signs the server nonce with its nkey at CONNECT; on a loaded 2-core host several clients',
+    '# connecting at once can take longer than the 2 s default, and are then cut off mid-handshake.',
+    'authorization: {',
+    `  timeout: ${AUTH_TIMEOUT_S}`,
     '}',
     '',
   ].join('\n');

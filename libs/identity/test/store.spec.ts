@@ -136,6 +136,11 @@ describe('nats-server configuration', () => {
       '  ASYS: "SYSJWT"',
       '  ADOMINION: "ACCJWT"',
       '}',
+      '# A client signs the server nonce with its nkey at CONNECT; on a loaded 2-core host several clients',
+      '# connecting at once can take longer than the 2 s default, and are then cut off mid-handshake.',
+      'authorization: {',
+      '  timeout: 10',
+      '}',
       '',
     ]);
   });
