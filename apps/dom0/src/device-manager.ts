@@ -66,23 +66,28 @@ export class DeviceManager {
     return { kind: 'vif', vif: { ...vif, mac }, backend: b.name, backendDomid: b.domid };
   }
 
-  /**
-   * A config's disks and vifs with their driver domains, resolved before the domain exists (fe = -1). A
-   * restart passes the devices it had: a vif with no mac= keeps the one drawn for it then.
-   */
-  async fromConfig(config: DomainConfig, previous: readonly ToolstackDevice[] = []): Promise<ToolstackDevice[]> {
+  /** A config's disks and vifs with their driver domains, resolved before the domain exists (fe = -1). */
+  async fromConfig(config: DomainConfig): Promise<ToolstackDevice[]> {
     const out: ToolstackDevice[] = [];
     for (const d of config.disks) out.push(await this.disk(d, -1));
-    for (const v of config.vifs) {
-      const before = previous.find((p) => p.kind === 'vif' && p.vif.devid === v.devid);
-      out.push(await this.vif(v, -1, before?.kind === 'vif' ? before.vif.mac : undefined));
-    }
+    for (const v of config.vifs) out.push(await this.vif(v, -1));
     const seen = new Set<string>();
     for (const d of out) {
       const key = `${d.kind}/${deviceDevid(d)}`;
       if (seen.has(key)) throw new BusError('EEXIST', `${config.name}: ${deviceLabel(d)} is configured twice`);
       seen.add(key);
     }
+    return out;
+  }
+
+  /**
+   * The devices a domain had, for the domain that restarts it (before it exists, fe = -1): each spec as it
+   * was (a vif keeps its MAC), its driver domain resolved again by the spec's backend= (or the default),
+   * since a driver domain may itself have come back under a new domid.
+   */
+  async resolveAgain(previous: readonly ToolstackDevice[]): Promise<ToolstackDevice[]> {
+    const out: ToolstackDevice[] = [];
+    for (const d of previous) out.push(d.kind === 'vbd' ? await this.disk(d.disk, -1) : await this.vif(d.vif, -1));
     return out;
   }
 

@@ -26,6 +26,8 @@ export interface DomainRecord {
   credsFile?: string;
   /** on_*=preserve kept it shut down. */
   preserved?: boolean;
+  /** Created by the bootstrap exchange: no process of dom0's. */
+  bootstrapped?: boolean;
   /** Its vbds and vifs (from the config or attached since), each with the driver domain serving it. */
   devices?: ToolstackDevice[];
 }

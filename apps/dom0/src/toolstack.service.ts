@@ -5,7 +5,9 @@
 // was killed and started again adopts the guests still alive in the hypervisor. Driver domains
 // (driver_domain=1, kernel builtin:blkback or builtin:netback) are domains like the others whose process is
 // apps/blkback or apps/netback; a guest's vbds and vifs name them with backend=, and when one comes back
-// under a new domid its devices move to it (DeviceManager). The layout and decisions are in
+// under a new domid its devices move to it (DeviceManager). A service started outside dom0 (compose) gets
+// its domain through the bootstrap exchange on `xen.bootstrap` (a config and one-time secret registered
+// with `bootstrap-issue`). The layout and decisions are in
 // @dominion/toolstack; this is the wiring to the hypervisor, xenstored and the domains' processes.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,10 +37,14 @@ import {
   guestReadyPath,
   lifecycleDecision,
   nextVifDevid,
+  preserveDomainOps,
   writeOps,
   type ToolstackDevice,
 } from '@dominion/toolstack';
+import { parseBootstrapRequest, type BootstrapReply } from '@dominion/identity';
 import { parseDiskSpec, parseDomainConfigText, parseVifSpec, XlCfgError, type DomainConfig } from '@dominion/xlcfg';
+import { BootstrapConfigs, checkBootstrapName } from './bootstrap-configs.js';
+import { serveBootstrap } from './bootstrap-exchange.js';
 import { DeviceManager } from './device-manager.js';
 import { Dom0Xs } from './dom0-xs.js';
 import { DomainRecords, type DomainRecord } from './domain-records.js';
@@ -92,6 +98,8 @@ interface Guest {
   devices: ToolstackDevice[];
   /** Its config's type (libxl writes a vbd's `protocol` for PV). */
   type: DomainConfig['type'];
+  /** Created by the bootstrap exchange: its service runs elsewhere (compose), not as dom0's child. */
+  bootstrapped?: boolean;
 }
 
 /** One domain in the toolstack's `list` reply. */
@@ -166,6 +174,7 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly guests = new Map<number, Guest>();
   private readonly subs: Subscription[] = [];
   private readonly records: DomainRecords;
+  private readonly bootstrapConfigs: BootstrapConfigs;
   private xsSession?: Dom0Xs;
   private stopping = false;
 
@@ -177,6 +186,7 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
   ) {
     this.hv = new HypervisorClient(nc, 0, { timeoutMs: 10_000 });
     this.records = new DomainRecords(join(cfg.stateDir, 'toolstack'));
+    this.bootstrapConfigs = new BootstrapConfigs(join(cfg.stateDir, 'bootstrap'));
     this.devices = new DeviceManager(
       () => this.xs,
       this.hv,
@@ -203,6 +213,7 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
         this.networkAttach(domidOf('network-attach', b), stringsOf('network-attach', b, 'spec', 0)),
       'network-detach': (b) => this.detach('vif', detachRequest('network-detach', b)),
       'network-list': (b) => this.devices.networkList(domidOf('network-list', b)).then((rows) => ({ rows })),
+      'bootstrap-issue': (b) => this.bootstrapIssue(createRequest(b)),
     };
     for (const [verb, fn] of Object.entries(verbs)) {
       this.subs.push(
@@ -218,6 +229,7 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
         ),
       );
     }
+    this.subs.push(serveBootstrap(this.nc, (b) => this.bootstrapExchange(b), this.log));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -255,26 +267,39 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  /** `previous`: the devices of the domain this one restarts, whose drawn MACs it keeps (as xl does). */
+  /**
+   * `restart`: the domain this one restarts. As xl restarts from the configuration libxl kept for the
+   * domain, the new one gets its uuid and the devices it had at the end (hot-attached ones included,
+   * detached ones not, a vif's drawn MAC kept), each resolved again to its driver domain by name.
+   */
   async create(
     req: CreateRequest,
-    previous: readonly ToolstackDevice[] = [],
-  ): Promise<{ domid: number; warnings: string[] }> {
+    restart?: { uuid: string; devices: readonly ToolstackDevice[] },
+    /** The bootstrap exchange: the service's own user key; its process is not dom0's to start. */
+    bootstrap?: { userKey: string },
+  ): Promise<{ domid: number; warnings: string[]; jwt?: string; inboxPrefix?: string }> {
     const { config, warnings } = this.parse(req);
-    const kernel = config.kernel ?? DEFAULT_KERNEL;
-    if (DRIVER_KERNELS[kernel] && !config.driverDomain)
-      throw new BusError(
-        'EINVAL',
-        `${req.source}: kernel "${kernel}" runs a driver domain: it needs driver_domain = 1`,
-      );
+    this.checkKernel(config, req.source);
     // backends resolved before anything is made: a device naming no live driver domain creates nothing
-    const devices = await this.devices.fromConfig(config, previous);
-    const uuid = config.uuid ?? randomUUID();
-    const made = (await this.hv.call('createdomain', createDomainArgs(config, uuid))) as {
+    const devices = restart ? await this.devices.resolveAgain(restart.devices) : await this.devices.fromConfig(config);
+    const uuid = restart?.uuid ?? config.uuid ?? randomUUID();
+    const made = (await this.hv.call('createdomain', {
+      ...createDomainArgs(config, uuid),
+      ...(bootstrap && { user_key: bootstrap.userKey }),
+    })) as {
       domid: number;
-      credentials?: { creds: string; inbox_prefix: string };
+      credentials?: { creds?: string; jwt?: string; inbox_prefix: string };
     };
-    const g: Guest = { domid: made.domid, name: config.name, uuid, config, request: req, devices, type: config.type };
+    const g: Guest = {
+      domid: made.domid,
+      name: config.name,
+      uuid,
+      config,
+      request: req,
+      devices,
+      type: config.type,
+      ...(bootstrap && { bootstrapped: true }),
+    };
     this.guests.set(g.domid, g);
     try {
       await this.xs.transaction([
@@ -297,7 +322,18 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
       await this.xenstored.xenstored.introduceDomain(g.domid);
       // A driver domain back under a new domid: its devices are written under it before it starts watching.
       if (config.driverDomain) await this.devices.moveToBackend(g.name, g.domid);
-      this.launch(g, made.credentials);
+      if (bootstrap) {
+        // the service comes up only once it has this answer: waiting for it happens after the reply
+        this.saveRecord(g);
+        void this.comeUp(g, req.paused === true);
+        return { domid: g.domid, warnings, jwt: made.credentials?.jwt, inboxPrefix: made.credentials?.inbox_prefix };
+      }
+      this.launch(
+        g,
+        made.credentials?.creds
+          ? { creds: made.credentials.creds, inbox_prefix: made.credentials.inbox_prefix }
+          : undefined,
+      );
       this.saveRecord(g);
       await this.waitReady(g);
       if (!req.paused) await this.hv.unpauseDomain(g.domid);
@@ -311,6 +347,63 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
+  private checkKernel(config: DomainConfig, source: string): void {
+    const kernel = config.kernel ?? DEFAULT_KERNEL;
+    if (DRIVER_KERNELS[kernel] && !config.driverDomain)
+      throw new BusError('EINVAL', `${source}: kernel "${kernel}" runs a driver domain: it needs driver_domain = 1`);
+  }
+
+  /** A bootstrapped domain's service reports in (bounded, as for a launched one); then it is unpaused. */
+  private async comeUp(g: Guest, paused: boolean): Promise<void> {
+    try {
+      await this.waitReady(g);
+      if (!paused) await this.hv.unpauseDomain(g.domid);
+      this.log.info({ domid: g.domid }, `toolstack: bootstrapped ${g.name} (domain ${g.domid}) is up`);
+    } catch (e) {
+      this.log.warn({ err: e, domid: g.domid }, `toolstack: bootstrapped ${g.name} did not come up; destroying it`);
+      await this.teardown(g).catch(() => undefined);
+    }
+  }
+
+  /**
+   * `bootstrap-issue` (xl bootstrap-issue): registers the config for its name and returns a new one-time
+   * secret; an earlier secret for the name no longer works. The config is checked as `create` would.
+   */
+  private async bootstrapIssue(req: CreateRequest): Promise<{ name: string; secret: string }> {
+    if (req.overrides?.length || req.paused)
+      throw new BusError('EINVAL', 'toolstack bootstrap-issue: no overrides or paused: the config file alone');
+    const { config } = this.parse(req);
+    this.checkKernel(config, req.source);
+    checkBootstrapName(config.name);
+    const secret = await this.bootstrapConfigs.issue(config.name, req.config);
+    this.log.info(`toolstack: bootstrap secret issued for ${config.name}`);
+    return { name: config.name, secret };
+  }
+
+  /**
+   * `xen.bootstrap`: a service presents name, one-time secret and its own user key. Everything that can be
+   * checked is checked before the secret is redeemed (a creation that fails afterwards burns it): the
+   * config registered for the name, its kernel, that no domain has the name, that its devices' driver
+   * domains exist. Then the domain is created with the key; the answer carries the JWT the hypervisor
+   * issued for it.
+   */
+  private async bootstrapExchange(body: unknown): Promise<BootstrapReply> {
+    const b = parseBootstrapRequest(body);
+    const { text, source } = this.bootstrapConfigs.config(b.name);
+    const req: CreateRequest = { config: text, source };
+    const { config } = this.parse(req);
+    if (config.name !== b.name)
+      throw new BusError('EINVAL', `bootstrap: ${source} names domain ${config.name}, not ${b.name}`);
+    this.checkKernel(config, source);
+    const taken = (await this.hv.listDomains()).find((d) => d.name === config.name);
+    if (taken) throw new BusError('EEXIST', `bootstrap: domain ${config.name} exists already (domain ${taken.domid})`);
+    await this.devices.fromConfig(config);
+    await this.bootstrapConfigs.redeem(b.name, b.secret);
+    const made = await this.create(req, undefined, { userKey: b.user_key });
+    this.log.info({ domid: made.domid }, `toolstack: ${b.name} bootstrapped as domain ${made.domid}`);
+    return { domid: made.domid, jwt: made.jwt ?? '', inbox_prefix: made.inboxPrefix ?? '' };
+  }
+
   private saveRecord(g: Guest): void {
     const { config, source, overrides } = g.request;
     const r: DomainRecord = {
@@ -321,6 +414,7 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
       ...(g.process?.pid !== undefined && { pid: g.process.pid }),
       ...(g.credsFile && { credsFile: g.credsFile }),
       ...(g.preserved && { preserved: true }),
+      ...(g.bootstrapped && { bootstrapped: true }),
       ...(g.devices.length > 0 && { devices: g.devices }),
     };
     this.records.save(r);
@@ -383,11 +477,12 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
       if (await this.ready(g)) return;
-      if (!g.process?.running)
+      if (!g.bootstrapped && !g.process?.running)
         throw new BusError(
           'EIO',
           `domain ${g.domid} (${g.name}): the guest exited before it came up; see ${this.logFile(g)}`,
         );
+      if (g.gone) throw new BusError('ESRCH', `domain ${g.domid} (${g.name}) was destroyed before it came up`);
       if (Date.now() > deadline)
         throw new BusError(
           'ETIMEDOUT',
@@ -426,9 +521,15 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
       { domid: g.domid },
       `toolstack: domain ${g.domid} (${g.name}) shut down (${reason}): ${d.action ?? 'none'}`,
     );
-    if (!d.destroy) {
-      // preserve (and, until the hypervisor can rename a domain, rename-restart; soft-reset): kept as it is,
-      // shut down, for inspection; `xl destroy` removes it.
+    const restart = { uuid: g.uuid, devices: [...g.devices] };
+    const name = g.name;
+    if (d.preserveAs !== undefined) {
+      // rename-restart (xl's preserve_domain): kept renamed, then started again; a rename that fails
+      // leaves the old domain in place, not restarted, as xl does
+      if (!(await this.preserveRenamed(g, d.preserveAs))) return;
+    } else if (!d.destroy) {
+      // preserve (and soft-reset, which needs the domain's memory kept across a reset): kept as it is, shut
+      // down, for inspection; `xl destroy` removes it.
       if (d.action !== undefined && d.action !== 'preserve')
         this.log.warn(
           { domid: g.domid },
@@ -439,14 +540,48 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
         this.saveRecord(g);
       }
       return;
+    } else await this.teardown(g);
+    if (d.restart && g.bootstrapped) {
+      // its service is not dom0's to start: it bootstraps again with a new secret
+      this.log.warn({ domid: g.domid }, `toolstack: ${name} was bootstrapped: not restarted by dom0`);
+      return;
     }
-    await this.teardown(g);
     if (d.restart) {
-      this.log.info({ domid: g.domid }, `toolstack: restarting ${g.name}`);
-      await this.create({ ...g.request, paused: false }, g.devices).catch((e: unknown) =>
-        this.log.warn({ err: e }, `toolstack: restarting ${g.name} failed`),
+      this.log.info({ domid: g.domid }, `toolstack: restarting ${name}`);
+      await this.create({ ...g.request, paused: false }, restart).catch((e: unknown) =>
+        this.log.warn({ err: e }, `toolstack: restarting ${name} failed`),
       );
     }
+  }
+
+  /**
+   * libxl_domain_preserve: the hypervisor's name first (it refuses a clash with EEXIST: then nothing has
+   * changed), a new uuid, then the XenStore side in one transaction, then the record. False when the
+   * domain could not be renamed: it is kept as with preserve, under its own name.
+   */
+  private async preserveRenamed(g: Guest, newName: string): Promise<boolean> {
+    const oldName = g.name;
+    const oldUuid = g.uuid;
+    const newUuid = randomUUID();
+    try {
+      await this.hv.setDomainName(g.domid, newName);
+    } catch (e) {
+      this.log.warn(
+        { domid: g.domid, err: e },
+        `toolstack: preserving domain ${g.domid} (${oldName}) as ${newName} failed: kept as it is, not restarted`,
+      );
+      g.preserved = true;
+      this.saveRecord(g);
+      return false;
+    }
+    await this.hv.setDomainHandle(g.domid, newUuid);
+    await this.xs.transaction(preserveDomainOps({ domid: g.domid, oldUuid, newUuid, newName }));
+    g.name = newName;
+    g.uuid = newUuid;
+    g.preserved = true;
+    this.saveRecord(g);
+    this.log.info({ domid: g.domid }, `toolstack: preserved domain ${g.domid} (${oldName}) as ${newName}`);
+    return true;
   }
 
   /** Everything a domain has, undone once: its process, the hypervisor's domain, its XenStore side. */
@@ -517,8 +652,15 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
       type: config.type,
       ...(r.credsFile && { credsFile: r.credsFile }),
       ...(r.preserved && { preserved: true }),
+      ...(r.bootstrapped && { bootstrapped: true }),
     };
     this.guests.set(g.domid, g);
+    if (g.bootstrapped) {
+      // its service runs elsewhere (no process of ours to watch): the domain is ours again
+      this.log.info({ domid: g.domid }, `toolstack: adopted bootstrapped ${g.name} (domain ${g.domid})`);
+      if (info.shutdown && !g.preserved) return () => void this.settle(g, info.shutdown_reason ?? 'crash');
+      return undefined;
+    }
     if (r.pid !== undefined && isGuestProcess(r.pid, this.guestIdentity(g))) {
       this.watch(g, new AdoptedGuestProcess(r.pid));
       this.log.info({ domid: g.domid, pid: r.pid }, `toolstack: adopted ${g.name} (domain ${g.domid}, pid ${r.pid})`);

@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
 import { bootstrapDomain } from '@dominion/runtime';
+import { bootstrapFromEnv } from './bootstrap.js';
 import { GuestModule } from './guest.module.js';
 import { GuestService } from './guest.service.js';
 
 @Module({ imports: [GuestModule.forRoot()] })
 class GuestAppModule {}
 
+// started outside dom0's launcher (compose): name + one-time secret first become a domid and credentials
+await bootstrapFromEnv(process.env);
 const app = await bootstrapDomain('guest', GuestAppModule);
 // A domain that shut itself down (halt, or the toolstack's control/shutdown) exits cleanly; a process whose
 // domain is gone exits with 1.

@@ -151,6 +151,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: '[-s] [Domain]',
     options: '-s                      Uptime in short format.',
   },
+  {
+    // Dominion's, not xl's: a service started outside dom0 (compose) exchanges the secret for its domain
+    name: 'bootstrap-issue',
+    modifies: true,
+    desc: 'Register config file <filename> for bootstrap and print a one-time secret for its domain name',
+    usage: '<ConfigFile>',
+  },
 ];
 
 export const lookupCommand = (name: string): CommandSpec | undefined => COMMANDS.find((c) => c.name === name);

@@ -177,6 +177,38 @@ const create: CommandFn = async (_hv, args, io, ts, session) => {
   }
 };
 
+/**
+ * xl bootstrap-issue <ConfigFile> (Dominion's): dom0 checks the config as create would, registers it for
+ * its domain name and answers a new one-time secret, printed alone on stdout (for compose's environment:
+ * DOMINION_BOOTSTRAP_NAME / DOMINION_BOOTSTRAP_SECRET). An earlier secret for the name stops working.
+ */
+const bootstrapIssue: CommandFn = async (_hv, args, io, ts) => {
+  const { operands } = options(io, 'bootstrap-issue', args, '', 1);
+  if (operands.length > 1) {
+    io.out(helpText('bootstrap-issue'));
+    throw new XlExit(2);
+  }
+  const [file] = operands;
+  let config: string;
+  try {
+    config = await readFile(file, 'utf8');
+  } catch (e) {
+    io.err(
+      `Failed to read config file: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}\n`,
+    );
+    throw new XlExit(EXIT_FAILURE);
+  }
+  io.err(`Parsing config from ${file}\n`);
+  try {
+    const r = (await ts('bootstrap-issue', { config, source: file }, TOOLSTACK_TIMEOUT_MS)) as { secret: string };
+    io.out(`${r.secret}\n`);
+  } catch (e) {
+    if (!(e instanceof Error) || e.name !== 'BusError') throw e;
+    io.err(`${e.message}\n`);
+    throw new XlExit(EXIT_FAILURE);
+  }
+};
+
 /** libxl's ERROR_NOPARAVIRT and ERROR_FAIL, as xl prints them in "shutdown failed (rc=…)". */
 const ERROR_NOPARAVIRT = -10;
 const ERROR_FAIL = -3;
@@ -576,4 +608,5 @@ export const COMMAND_FNS: Record<string, CommandFn> = {
   'network-attach': networkAttach,
   'network-detach': networkDetach,
   'network-list': networkList,
+  'bootstrap-issue': bootstrapIssue,
 };

@@ -14,3 +14,4 @@ export * from './xl-devices.js';
 export * from './domain-qualifier.js';
 export * from './lifecycle.js';
 export * from './domain-create.js';
+export * from './domain-preserve.js';
