@@ -76,6 +76,25 @@ describe('xl create (end to end)', () => {
     expect(await xl('destroy', 'bad')).toMatchObject({ code: 0, stderr: '' });
   });
 
+  it('more memory than the host has: one clear ENOMEM message, exit 1, nothing left in XenStore or the hypervisor', async () => {
+    const big = join(home.path, 'big.cfg');
+    const freeMiB = Math.floor((await hv.physinfo()).free_memkb / 1024);
+    writeFileSync(big, `name = "big"\nmemory = ${freeMiB + 1024}\n`);
+    const before = await names();
+    const storeBefore = await xsList('/local/domain');
+    const r = await xl('create', big);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(`^Parsing config from ${big}\\ncreatedomain "big": \\d+ KiB requested, \\d+ KiB free\\n$`),
+    );
+    expect(await names()).toEqual(before);
+    expect(await xsList('/local/domain')).toEqual(storeBefore);
+    // beside it, what fits is created
+    writeFileSync(big, 'name = "big"\nmemory = 16\n');
+    expect(await xl('create', big)).toMatchObject({ code: 0 });
+    expect(await xl('destroy', 'big')).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('xl shutdown -w powers minios-1 off: on_poweroff=destroy removes it and its XenStore home', async () => {
     const domid = (await hv.listDomains()).find((d) => d.name === 'minios-1')!.domid;
     const r = await xl('shutdown', '-w', 'minios-1');
