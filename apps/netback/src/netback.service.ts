@@ -4,7 +4,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DomId } from '@dominion/abi';
-import { errnoOf } from '@dominion/bus';
+import { errnoOf, messageOf } from '@dominion/bus';
 import { HypervisorClient } from '@dominion/hypervisor';
 import {
   DOMAIN_CONFIG,
@@ -57,6 +57,9 @@ export class NetbackService implements OnApplicationBootstrap, OnApplicationShut
     this.xs = new XenstoreClient(this.nc, { domid, onError: (e) => this.log.warn({ err: e }, 'xenstore') });
     const home = await this.xs.getDomainPath(domid);
     this.hv = new HypervisorClient(this.nc, domid);
+    // A restarted driver domain owns nothing from its previous life: its old ports go back to the
+    // frontends (unbound, offered to this domid again), so the vifs can bind them anew.
+    await this.hv.evtchnReset().catch((e: unknown) => this.log.warn({ err: messageOf(e) }, 'evtchn_reset failed'));
     const rings = new VifRings({
       backend: domid,
       keyOf: (d) => this.keyOf(d),
@@ -71,6 +74,7 @@ export class NetbackService implements OnApplicationBootstrap, OnApplicationShut
       bridges: this.bridges,
       maxQueues: this.netback.maxQueues,
       endpoint: this.grpc.address,
+      evtchn: this.hv,
       logger: this.logger,
       onConnect: (c) => rings.attach(c),
       onDisconnect: (c, why) => rings.detach(c, why),

@@ -5,7 +5,10 @@
 // device goes Connected. Dominion has no hotplug script: plugging the vif is vif-bridge's job done here,
 // so netback itself writes `hotplug-status=connected` with Connected. A MAC already on the bridge, a
 // bridge this domain lacks, or a bad key fails the device: the error goes to its xenbus error node and
-// the backend switches to Closing.
+// the backend switches to Closing. Each queue's `event-channel` is bound (EVTCHNOP_bind_interdomain) as
+// netback's connect_data_rings binds it; a port the frontend did not offer to this domain fails the device.
+import type { DomId, EvtchnPort } from '@dominion/abi';
+import { messageOf } from '@dominion/bus';
 import { VIF_BACKEND_KEYS as B, VIF_TOOLSTACK_BACKEND_KEYS as K } from '@dominion/netif';
 import {
   S,
@@ -17,6 +20,7 @@ import {
   type XenbusStore,
 } from '@dominion/xenbus';
 import type { Bridges } from './bridges.js';
+import { NetbackError } from './errors.js';
 import { readVifConfig } from './vif-config.js';
 import { readVifFrontend, type VifFrontend } from './vif-frontend.js';
 import { VifPort } from './vif-port.js';
@@ -26,6 +30,14 @@ export interface VifConnection {
   frontend: VifFrontend;
   device: XenbusDevice;
   mtu: number;
+  /** This domain's ends of the queues' event channels, bound at connect, closed at disconnect. */
+  ports: EvtchnPort[];
+}
+
+/** The event-channel hypercalls netback makes (HypervisorClient has them). */
+export interface VifEvtchn {
+  evtchnBindInterdomain(remoteDom: DomId, remotePort: EvtchnPort): Promise<EvtchnPort>;
+  evtchnClose(port: EvtchnPort): Promise<void>;
 }
 
 export interface VifBackendsOptions {
@@ -37,6 +49,8 @@ export interface VifBackendsOptions {
   maxQueues?: number;
   /** Published as `grpc-endpoint` (docs/device-keys.md): where this domain serves the vifs' ring streams. */
   endpoint?: string;
+  /** Binds each queue's event-channel at connect; without it the ports are only read. */
+  evtchn?: VifEvtchn;
   logger?: XenbusLogger;
   /**
    * The vif is on its bridge and the frontend's rings are known: bind its rings here (vif.bind). Runs
@@ -118,12 +132,20 @@ export class VifBackends {
       devid,
     });
     const bridge = this.opts.bridges.get(cfg.bridge);
-    const vif = new VifPort(bridge, { domid: device.frontendDomid, devid }, cfg.port);
-    const c: VifConnection = { vif, frontend, device, mtu: cfg.mtu };
+    const ports = await this.bindPorts(frontend, device);
+    let vif: VifPort;
+    try {
+      vif = new VifPort(bridge, { domid: device.frontendDomid, devid }, cfg.port);
+    } catch (e) {
+      await this.closePorts(ports, device);
+      throw e;
+    }
+    const c: VifConnection = { vif, frontend, device, mtu: cfg.mtu, ports };
     try {
       await this.opts.onConnect?.(c);
     } catch (e) {
       vif.unplug();
+      await this.closePorts(ports, device);
       throw e;
     }
     this.connected.set(device.backendPath, c);
@@ -134,12 +156,38 @@ export class VifBackends {
     return { [K.HOTPLUG_STATUS]: 'connected' };
   }
 
+  private async bindPorts(frontend: VifFrontend, device: XenbusDevice): Promise<EvtchnPort[]> {
+    const hv = this.opts.evtchn;
+    const ports: EvtchnPort[] = [];
+    if (!hv) return ports;
+    for (const q of frontend.transport.queues) {
+      try {
+        ports.push(await hv.evtchnBindInterdomain(device.frontendDomid, q.eventChannel));
+      } catch (e) {
+        await this.closePorts(ports, device);
+        throw new NetbackError('EINVAL', `${q.dir}/event-channel: port ${q.eventChannel}: ${messageOf(e)}`);
+      }
+    }
+    return ports;
+  }
+
+  private async closePorts(ports: EvtchnPort[], device: XenbusDevice): Promise<void> {
+    for (const port of ports.splice(0)) {
+      await this.opts.evtchn?.evtchnClose(port).catch((e: unknown) =>
+        this.opts.logger?.('warn', `closing event channel ${port}: ${messageOf(e)}`, {
+          backend: device.backendPath,
+        }),
+      );
+    }
+  }
+
   private async disconnect(device: XenbusDevice, why: string): Promise<void> {
     const c = this.connected.get(device.backendPath);
     if (c === undefined) return;
     this.connected.delete(device.backendPath);
     c.vif.unplug();
     try {
+      await this.closePorts(c.ports, device);
       await this.opts.onDisconnect?.(c, why);
     } finally {
       this.opts.logger?.('info', `${c.vif.name} unplugged from ${c.vif.bridge} (${why})`, {

@@ -3,8 +3,9 @@
 // (guest -> bridge) and `rx-ring-ref` (bridge -> guest). A stream is accepted only for a vif on its
 // bridge, from its frontend-id, naming a ring-ref that frontend wrote (the proof of identity is checked by
 // the ring service before). The Hello's `queue` is the ring's index in the device, 2q for queue q's tx
-// ring and 2q+1 for its rx ring (netifRingIndex): libs/ringstream keys its streams by frontend, device and
-// queue, so the two rings of one queue would otherwise supersede each other.
+// ring and 2q+1 for its rx ring (netifRingIndex). libs/ringstream now keys a stream by its ring-ref too,
+// so the index is no longer what keeps a queue's two rings apart; it stays as a cross-check that a
+// ring-ref is dialed as the ring it was written for.
 //
 // tx: each entry is one packet's slots; consumeTxSlots rebuilds the frame from the granted bytes (up to
 // 18 request slots; a malformed packet is answered NETIF_RSP_ERROR on each of its slots), and the slots
@@ -34,6 +35,7 @@ import {
   type RingStreamHello,
   type RingStreamLog,
 } from '@dominion/ringstream';
+import type { PortInputResult } from './bridge-port.js';
 import { NetbackError } from './errors.js';
 import type { NetbackLogger } from './logger.js';
 import {
@@ -155,6 +157,20 @@ export class VifRings {
     return accept;
   }
 
+  /**
+   * A frame the bridge dropped for spoofing (ip=/mac=): logged with the port's count at the 1st, 2nd,
+   * 4th, ... drop, so an operator sees it (the counter itself is the port's `drops`) without a line per frame.
+   */
+  private noteDrop(b: Bound, res: PortInputResult): void {
+    if (res.verdict !== 'dropped' || (res.reason !== 'spoofed-ip' && res.reason !== 'spoofed-mac')) return;
+    const n = b.c.vif.counters().drops[res.reason];
+    if ((n & (n - 1)) !== 0) return;
+    this.opts.logger?.('warn', `${b.c.vif.name}: frame from the guest dropped: ${res.reason} (${n} so far)`, {
+      backend: b.c.device.backendPath,
+      drops: b.c.vif.counters().drops,
+    });
+  }
+
   /** One tx entry: its packets to the bridge in ring order, then the answer to every slot. */
   private async transmit(b: Bound, r: BackRequest<NetifTxEntry>): Promise<RingReply<NetifTxEntryResponse>> {
     const slots = r.req.slots;
@@ -174,7 +190,7 @@ export class VifRings {
       } else {
         b.counters.txPackets++;
         // Handed over now, so the port sees the packets in ring order; answered when it took them.
-        sent.push(b.c.vif.fromGuest(p.frame));
+        sent.push(b.c.vif.fromGuest(p.frame).then((res) => this.noteDrop(b, res)));
       }
     }
     await Promise.all(sent);

@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
+import { DOMID, EVTCHNSTAT } from '@dominion/abi';
 import { RxBufferQueue } from '@dominion/netif';
 import { waitFor } from '@dominion/testing';
 import { S, XenbusFrontend, type XenbusKeys } from '@dominion/xenbus';
@@ -16,11 +17,11 @@ import { NETBACK, startWorld, type World } from './xs-world.js';
 
 const MAC = '00:16:3e:5e:00:01';
 
-/** What netfront writes (xen-facts §3), one queue. */
-const netfrontKeys = (ref: number): XenbusKeys => ({
+/** What netfront writes (xen-facts §3), one queue; `port` is an unbound event channel offered to netback. */
+const netfrontKeys = (ref: number, port: number): XenbusKeys => ({
   'tx-ring-ref': String(ref),
   'rx-ring-ref': String(ref + 1),
-  'event-channel': '7',
+  'event-channel': String(port),
   'request-rx-copy': '1',
   'feature-rx-notify': '1',
   'feature-sg': '1',
@@ -85,7 +86,8 @@ describe('netback vif backends over a real xenstored', () => {
 
   it('connects a vif onto its bridge and fails a second vif with the same MAC there; another bridge takes it', async () => {
     const d5 = await w.attachVif(5, `mac=${MAC},bridge=xenbr0,ip=10.0.0.5,rate=1MB/s@20ms`, 0);
-    const g5 = netfront(5, d5.frontend, () => netfrontKeys(8));
+    const port5 = w.allocPort(5);
+    const g5 = netfront(5, d5.frontend, () => netfrontKeys(8, port5));
     await g5.fe.start();
     const be = await g5.fe.whenConnected();
 
@@ -102,8 +104,14 @@ describe('netback vif backends over a real xenstored', () => {
     const [c5] = netback.vifs!.connections();
     expect(c5.vif.name).toBe('vif5.0');
     expect(c5.frontend.transport.queues).toEqual([
-      { dir: d5.frontend, ringRefs: { 'tx-ring-ref': [8], 'rx-ring-ref': [9] }, eventChannel: 7 },
+      { dir: d5.frontend, ringRefs: { 'tx-ring-ref': [8], 'rx-ring-ref': [9] }, eventChannel: port5 },
     ]);
+    // The event channel is bound: the guest's port is now interdomain to netback's.
+    const st = w.hypervisor.hypercall(5, 'evtchn_status', { dom: DOMID.DOMID_SELF, port: port5 }).result;
+    expect(st).toMatchObject({
+      status: EVTCHNSTAT.EVTCHNSTAT_interdomain,
+      interdomain: { dom: NETBACK, port: c5.ports[0] },
+    });
     expect(c5.frontend.features).toMatchObject({ sg: true, gsoTcpv4: true, noCsumOffload: false });
     const spec = netback.bridges.get('xenbr0').switch.portConfig('vif5.0');
     expect(spec).toMatchObject({ mac: MAC, rate: { bytesPerInterval: 20_000, intervalUsecs: 20_000 } });
@@ -111,7 +119,7 @@ describe('netback vif backends over a real xenstored', () => {
 
     // The same MAC on xenbr0 again: refused, reported in the device's xenbus error node, Closing.
     const d6 = await w.attachVif(6, `mac=${MAC},bridge=xenbr0`, 0);
-    const g6 = netfront(6, d6.frontend, () => netfrontKeys(20));
+    const g6 = netfront(6, d6.frontend, () => netfrontKeys(20, w.allocPort(6)));
     await g6.fe.start();
     await waitFor(
       async () =>
@@ -127,7 +135,7 @@ describe('netback vif backends over a real xenstored', () => {
 
     // On xenbr1 the same MAC is nobody's yet.
     const d61 = await w.attachVif(6, `mac=${MAC},bridge=xenbr1`, 1);
-    const g61 = netfront(6, d61.frontend, () => netfrontKeys(30));
+    const g61 = netfront(6, d61.frontend, () => netfrontKeys(30, w.allocPort(6)));
     await g61.fe.start();
     await g61.fe.whenConnected();
     expect(
@@ -161,13 +169,23 @@ describe('netback vif backends over a real xenstored', () => {
 
   it('fails a frontend that does not request rx copy, and a vif for a bridge this domain lacks', async () => {
     const noCopy = await w.attachVif(5, `mac=00:16:3e:5e:00:02`, 1);
-    const { 'request-rx-copy': _dropped, ...withoutCopy } = netfrontKeys(40);
+    const { 'request-rx-copy': _dropped, ...withoutCopy } = netfrontKeys(40, w.allocPort(5));
     await netfront(5, noCopy.frontend, () => withoutCopy).fe.start();
     const noBridge = await w.attachVif(5, `mac=00:16:3e:5e:00:03,bridge=xenbr7`, 2);
-    await netfront(5, noBridge.frontend, () => netfrontKeys(50)).fe.start();
+    await netfront(5, noBridge.frontend, () => netfrontKeys(50, w.allocPort(5))).fe.start();
+    // A port guest 5 offered to domain 6, not to netback.
+    const notOurs = w.hypervisor.hypercall(5, 'evtchn_alloc_unbound', { dom: DOMID.DOMID_SELF, remote_dom: 6 })
+      .result as { port: number };
+    const wrongPort = await w.attachVif(5, `mac=00:16:3e:5e:00:04`, 3);
+    await netfront(5, wrongPort.frontend, () => netfrontKeys(60, notOurs.port)).fe.start();
     const err = (devid: number) => `/local/domain/${NETBACK}/error/backend/vif/5/${devid}/error`;
     await waitFor(async () => (await w.dom0.tryRead(err(1))) !== undefined, 5000, 'vif5.1 refused');
     await waitFor(async () => (await w.dom0.tryRead(err(2))) !== undefined, 5000, 'vif5.2 refused');
+    await waitFor(async () => (await w.dom0.tryRead(err(3))) !== undefined, 5000, 'vif5.3 refused');
+    expect(await w.dom0.read(err(3))).toMatch(
+      new RegExp(`^22 ${wrongPort.frontend}/event-channel: port ${notOurs.port}: `),
+    );
+    expect(netback.vifs!.vif(5, 3)).toBeUndefined();
     expect(await w.dom0.read(err(1))).toBe(
       `95 ${noCopy.frontend}/request-rx-copy: must be 1, this backend only copies`,
     );

@@ -7,9 +7,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { XEN_PAGE_SIZE } from '@dominion/abi';
-import { Hypervisor, serveHypervisor, type HypervisorServer } from '@dominion/hypervisor';
 import {
   NETIF_RSP,
   NETTXF,
@@ -44,8 +42,6 @@ const PEER_MAC = '00:16:3e:99:00:01';
 
 describe('vif rings over ring streams', () => {
   let w: World;
-  let nc: NatsConnection;
-  let hv: HypervisorServer;
   let app: INestApplicationContext;
   let netback: NetbackService;
   let peer: UdpPeer;
@@ -84,13 +80,6 @@ describe('vif rings over ring streams', () => {
 
   beforeAll(async () => {
     w = await startWorld([FE]);
-    nc = await connect({ servers: w.natsUrl });
-    const engine = new Hypervisor({
-      host: { totalMemoryKiB: 4 << 20, nrCpus: 2, dom0MemoryKiB: 1 << 20, dom0Vcpus: 2 },
-    });
-    hv = serveHypervisor(nc, engine);
-    // Domains 1 (netback) .. 5 (the frontend) exist, so getdomainkey reaches its ENOSYS.
-    for (let d = 1; d <= FE; d++) engine.createDomain(0, { name: `d${d}`, target_memkb: 65536 });
     peer = await UdpPeer.open();
     app = await NestFactory.createApplicationContext(
       NetbackModule.forRoot({
@@ -119,7 +108,7 @@ describe('vif rings over ring streams', () => {
         publish: () => ({
           'tx-ring-ref': String(txRef),
           'rx-ring-ref': String(rxRef),
-          'event-channel': '7',
+          'event-channel': String(w.allocPort(FE)),
           'request-rx-copy': '1',
           'feature-rx-notify': '1',
           'feature-sg': '1',
@@ -135,8 +124,6 @@ describe('vif rings over ring streams', () => {
     await fe?.stop().catch(() => undefined);
     await app?.close();
     await peer?.close();
-    hv?.close();
-    await nc?.close();
     await w?.stop();
   });
 

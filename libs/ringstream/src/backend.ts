@@ -83,6 +83,7 @@ export interface RingStreamFilter {
   device?: string;
   frontendDomid?: DomId;
   queue?: number;
+  ringRef?: number;
 }
 
 export interface RingService {
@@ -185,9 +186,13 @@ class BackendStream<Req, Rsp> {
     return this.phase === 'done';
   }
 
+  /**
+   * The ring's identity: frontend, device, queue and ring-ref, so that the rings of one queue (netif's tx
+   * and rx) stand side by side, while a frontend redialing the same ring supersedes its old stream.
+   */
   private slot(): string | undefined {
     const h = this.hello;
-    return h && `${h.frontendDomid}|${h.device}|${h.queue}`;
+    return h && `${h.frontendDomid}|${h.device}|${h.queue}|${h.ringRef}`;
   }
 
   matches(f: RingStreamFilter): boolean {
@@ -195,7 +200,8 @@ class BackendStream<Req, Rsp> {
     return (
       (f.device === undefined || f.device === h.device) &&
       (f.frontendDomid === undefined || f.frontendDomid === h.frontendDomid) &&
-      (f.queue === undefined || f.queue === h.queue)
+      (f.queue === undefined || f.queue === h.queue) &&
+      (f.ringRef === undefined || f.ringRef === h.ringRef)
     );
   }
 

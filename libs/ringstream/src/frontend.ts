@@ -151,7 +151,14 @@ export class RingFrontStream<Req, Rsp> {
 
   private async open(): Promise<void> {
     const t = this.opts.target;
-    const target = typeof t === 'function' ? await t() : t;
+    let target: RingTarget;
+    try {
+      target = typeof t === 'function' ? await t() : t;
+    } catch (e) {
+      // Not the backend's no: the target could not be read (a dead backend's XenStore dir answers EACCES
+      // until the toolstack moves the device), so dial again later.
+      throw new RingStreamError('ECONNREFUSED', `${this.ring.label}: reading the ring target: ${messageOf(e)}`);
+    }
     if (this._state !== 'connecting') return;
     if (this.client?.endpoint !== target.endpoint) {
       this.client?.client.close();

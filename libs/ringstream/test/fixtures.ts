@@ -56,7 +56,8 @@ export function vbdDevice(fe: DomId, devid = 51712): string {
 /** What the backend reads from XenStore for one device: frontend-id, queue-<n>/ring-ref, domain alive. */
 export interface VbdEntry {
   frontendId: DomId;
-  ringRefs: number[];
+  /** Per queue its ring-ref, or several (rings of one queue, as netif's tx-ring-ref and rx-ring-ref). */
+  ringRefs: Array<number | number[]>;
   alive: boolean;
 }
 
@@ -130,8 +131,8 @@ export class Backend {
     if (e.frontendId !== h.frontendDomid) throw new Error(`frontend-id of ${h.device} is ${e.frontendId}`);
     const ref = e.ringRefs[h.queue];
     if (ref === undefined) throw new Error(`${h.device} has ${e.ringRefs.length} queues, not queue ${h.queue}`);
-    if (ref !== h.ringRef)
-      throw new Error(`queue-${h.queue}/ring-ref of dom${h.frontendDomid} is ${ref}, not ${h.ringRef}`);
+    if (Array.isArray(ref) ? !ref.includes(h.ringRef) : ref !== h.ringRef)
+      throw new Error(`queue-${h.queue}/ring-ref of dom${h.frontendDomid} is ${String(ref)}, not ${h.ringRef}`);
     if (!e.alive) throw new Error(`dom${h.frontendDomid} is dying`);
     return {
       size: RING_SIZE,

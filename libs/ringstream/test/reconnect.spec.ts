@@ -81,6 +81,45 @@ describe('ring stream reconnection', () => {
     expect(f.ring.reissued).toBe(0); // never pushed before: a first issue, not a re-issue
   });
 
+  it('a target that cannot be read (EACCES from XenStore) is retried, not taken for a refusal', async () => {
+    const be = await backend();
+    let reads = 0;
+    const f = new Front(dom5, () => {
+      if (reads++ < 2)
+        throw Object.assign(new Error('XS_READ /local/domain/1/backend/vbd/5/51712/grpc-endpoint: EACCES'), {
+          kind: 'EACCES',
+        });
+      return target(be, 5, 8);
+    }).start();
+    fronts.push(f);
+    await f.stream.whenConnected();
+    expect(reads).toBe(3);
+    expect((await f.write(0, pattern(5))).status).toBe(0);
+  });
+
+  it('two rings of one queue (other ring-refs) stand side by side; a redial supersedes only its own ring', async () => {
+    const be = await backend();
+    be.devices.set(vbdDevice(5), { frontendId: 5, ringRefs: [[8, 9]], alive: true });
+    const a = new Front(dom5, target(be, 5, 8)).start();
+    const b = new Front(dom5, target(be, 5, 9)).start();
+    fronts.push(a, b);
+    await Promise.all([a.stream.whenConnected(), b.stream.whenConnected()]);
+    expect(be.svc.connected).toBe(2);
+    const old = new RawRingClient(be.endpoint);
+    try {
+      await old.connect(dom5, target(be, 5, 9));
+      // ring-ref 9 again: the old stream of that ring went, ring-ref 8's stayed.
+      await waitFor(() => b.stream.state !== 'connected', 5000, 'ring-ref 9 superseded');
+      expect(a.stream.state).toBe('connected');
+      expect(be.svc.connected).toBe(2);
+      expect((await a.write(0, pattern(4))).status).toBe(0);
+      expect(be.svc.detach({ ringRef: 8 }, 'ring 8 detached')).toBe(1);
+      await waitFor(() => a.stream.state !== 'connected', 5000, 'ring-ref 8 detached');
+    } finally {
+      old.close();
+    }
+  });
+
   it('a new stream from the same frontend supersedes a half-dead old one on the backend', async () => {
     const be = await backend();
     // The old stream: connected, then silent, as one whose frontend vanished without a FIN would be.

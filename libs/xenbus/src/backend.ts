@@ -11,8 +11,12 @@
 //   anything else  fatal.
 // Beyond Xen, for a backend restarted over a live device: a backend that finds its own `state` already
 // past Initialising is a restart, and a frontend still at Connected is then a leftover of the previous
-// backend; it is not connected to until the frontend re-announces itself through Initialising (as
-// XenbusFrontend does when its backend falls back to InitWait), so that no stale keys are used.
+// backend; it is not connected to until the frontend re-announces itself (as XenbusFrontend does when its
+// backend falls back to InitWait: Initialising, then its keys again), so that no stale keys are used.
+// A re-announcing netfront goes Initialising -> Connected, and one read of its state may see only the
+// second, which looks just like the leftover: so the re-announcement is any write to the frontend's
+// `state` after this end wrote InitWait, seen as a watch event (the watch is set, and its registration
+// event consumed, before InitWait is written). This holds whether `connectOn` has Initialised or not.
 import type { XenbusStateValue } from '@dominion/abi';
 import { parseXenbusState, XEN_ERRNO } from '@dominion/abi';
 import { XenbusError } from './errors.js';
@@ -63,6 +67,11 @@ export class XenbusBackend<T> {
   private _state: XenbusStateValue = S.Unknown;
   private _transport: T | undefined;
   private stale: boolean;
+  /** InitWait is written: a watch event from now on is a write by the frontend. */
+  private probed = false;
+  /** The frontend wrote its state since InitWait (a restart's leftover then re-announced itself). */
+  private frontendWrote = false;
+  private registered!: () => void;
   private stopped = false;
   private resolveDone!: () => void;
   /** Resolves when the device was removed (frontend Closed with online 0, or gone) or stop() was called. */
@@ -77,7 +86,7 @@ export class XenbusBackend<T> {
     this.connectOn = opts.connectOn ?? [S.Initialised, S.Connected];
     this.log = opts.logger ?? silentLogger;
     this.token = `xenbus-back:${device.backendPath}:${Math.random().toString(36).slice(2)}`;
-    this.stale = previous !== S.Unknown && previous !== S.Initialising && this.connectOn.includes(S.Initialised);
+    this.stale = previous !== S.Unknown && previous !== S.Initialising;
     this.serial = new Serial(
       () => this.step(),
       (e) => this.log('error', `${this.what()}: ${(e as Error).message}`, { error: e }),
@@ -100,17 +109,33 @@ export class XenbusBackend<T> {
     };
     const b = new XenbusBackend(opts, device, previous);
     const keys = (await opts.handlers.probe?.(device)) ?? {};
+    // Watching before InitWait, so that the frontend's answer to it cannot slip by unseen.
+    const registered = new Promise<void>((r) => (b.registered = r));
+    await opts.store.watch(`${frontendPath}/${XENBUS_KEYS.STATE}`, b.token, () => b.onWatch());
+    // The registration event; bounded, for a store that would not fire it (its absence costs nothing but
+    // the chance of taking that event for the frontend's re-announcement).
+    await Promise.race([registered, new Promise((r) => setTimeout(r, 2000).unref())]);
     await opts.store.transaction(async (tx) => {
       await writeKeys(tx, opts.path, keys);
       await tx.write(`${opts.path}/${XENBUS_KEYS.STATE}`, String(S.InitWait));
     });
+    b.probed = true;
     b.setState(S.InitWait);
     b.log('info', `${b.what()}: probed, InitWait${b.stale ? ' (restarted over a live device)' : ''}`, {
       frontend: frontendPath,
       previous: stateName(previous),
     });
-    await opts.store.watch(`${frontendPath}/${XENBUS_KEYS.STATE}`, b.token, () => b.serial.kick());
+    b.serial.kick();
     return b;
+  }
+
+  private onWatch(): void {
+    if (!this.probed) {
+      this.registered();
+      return;
+    }
+    this.frontendWrote = true;
+    this.serial.kick();
   }
 
   get state(): XenbusStateValue {
@@ -175,7 +200,8 @@ export class XenbusBackend<T> {
   }
 
   private async step(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || !this.probed) return;
+    if (this.frontendWrote) this.stale = false;
     const fe = parseXenbusState(await this.store.tryRead(`${this.device.frontendPath}/${XENBUS_KEYS.STATE}`));
     if (this.stopped) return;
     this.log('debug', `${this.what()}: frontend ${stateName(fe)}, backend ${stateName(this._state)}`);
@@ -192,7 +218,7 @@ export class XenbusBackend<T> {
         if (fe === S.Initialised) this.stale = false;
         if (!this.connectOn.includes(fe) || this._state === S.Connected) return;
         if (this.stale) {
-          this.log('info', `${this.what()}: frontend Connected to a previous backend; waiting for it to re-initialise`);
+          this.log('info', `${this.what()}: frontend Connected to a previous backend; waiting for it to re-announce`);
           return;
         }
         await this.connect();

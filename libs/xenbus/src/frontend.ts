@@ -188,7 +188,12 @@ export class XenbusFrontend {
   }
 
   private async refreshBackendState(): Promise<XenbusStateValue> {
-    this.backendState = parseXenbusState(await this.store.tryRead(`${this.backendPath}/${XENBUS_KEYS.STATE}`));
+    // A backend dir this domain may no longer read (its driver domain died) is a backend gone.
+    const text = await this.store.tryRead(`${this.backendPath}/${XENBUS_KEYS.STATE}`).catch((e: unknown) => {
+      if ((e as { kind?: unknown } | null)?.kind === 'EACCES') return undefined;
+      throw e;
+    });
+    this.backendState = parseXenbusState(text);
     this.backendWaiters.check();
     return this.backendState;
   }

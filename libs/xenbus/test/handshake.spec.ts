@@ -276,6 +276,76 @@ describe('xenbus handshake over a real xenstored', () => {
     expect(await dom5.read(`${d.backend}/state`)).toBe(String(S.Connected));
   });
 
+  it('a restarted netif backend (connectOn Connected) waits for the re-announced keys, not the leftover ones', async () => {
+    const netDomain = async (store: XenstoreClient) => {
+      const log = logSink();
+      const connects: RingTransport[] = [];
+      const dir = await XenbusBackendDir.watch<RingTransport>({
+        store,
+        path: `/local/domain/${BE}/backend/vbd`,
+        logger: log.logger,
+        device: () => ({
+          connectOn: [S.Connected],
+          logger: log.logger,
+          handlers: {
+            probe: () => ({ 'feature-rx-copy': '1' }),
+            readFrontend: (r) => readRingTransport(r, { rings: ['tx-ring-ref', 'rx-ring-ref'] }),
+            connect: (t) => {
+              connects.push(t);
+              return {};
+            },
+          },
+        }),
+      });
+      running.push(dir);
+      return { dir, connects, log };
+    };
+    const a = await netDomain(dom1);
+    const d = await addDevice(w.dom0, 5, next());
+    let ref = 90;
+    const fe = new XenbusFrontend({
+      store: dom5,
+      path: d.frontend,
+      publishState: S.Connected,
+      handlers: {
+        publish: () => ({ 'tx-ring-ref': String(ref++), 'rx-ring-ref': String(ref++), 'event-channel': '6' }),
+      },
+    });
+    running.push(fe);
+    await fe.start();
+    await fe.whenConnected();
+    expect(a.connects.map((t) => t.queues[0].ringRefs)).toEqual([{ 'tx-ring-ref': [90], 'rx-ring-ref': [91] }]);
+    await a.dir.stop(); // netback killed: its backend state stays Connected, the frontend's too
+
+    const b = await netDomain(await w.client(BE));
+    await waitFor(() => fe.connects === 2, 5000, 'the frontend to reconnect');
+    // Only the keys published after the restart were used (Initialising -> Connected, never Initialised).
+    expect(b.connects.map((t) => t.queues[0].ringRefs)).toEqual([{ 'tx-ring-ref': [92], 'rx-ring-ref': [93] }]);
+    expect(b.log.lines.some((l) => l.includes('restarted over a live device'))).toBe(true);
+    expect(await dom5.read(`${d.backend}/state`)).toBe(String(S.Connected));
+  });
+
+  it('a restarted backend whose frontend is a leftover that never re-announces does not connect to it', async () => {
+    const a = await driverDomain(dom1);
+    const d = await addDevice(w.dom0, 5, next());
+    const g = guest(dom5, d.frontend, singleRing(95));
+    await g.fe.start();
+    await g.fe.whenConnected();
+    await g.fe.stop(); // the guest hung: its dir says Connected and nobody answers
+    await a.dir.stop();
+
+    const b = await driverDomain(await w.client(BE));
+    await waitFor(() => b.log.lines.some((l) => l.includes('waiting for it to re-announce')), 5000);
+    expect(b.connects).toEqual([]);
+    expect(await w.dom0.read(`${d.backend}/state`)).toBe(String(S.InitWait));
+    // The same backend dir still connects a device whose frontend is alive.
+    const live = await addDevice(w.dom0, 5, next());
+    const ok = guest(dom5, live.frontend, singleRing(96));
+    await ok.fe.start();
+    await ok.fe.whenConnected();
+    expect(b.connects.map((c) => c.path)).toEqual([live.backend]);
+  });
+
   describe('bad frontend keys fail that device alone, with an error naming the path', () => {
     const cases: Array<[string, XenbusKeys, string, string]> = [
       [

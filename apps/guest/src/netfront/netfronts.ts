@@ -14,7 +14,7 @@ export class Netfronts {
       .sort((a, b) => Number(a) - Number(b));
     const all: Netfront[] = [];
     for (const d of devids) {
-      const nf = new Netfront({ ...opts, path: `${home}/device/vif/${d}` });
+      const nf = new Netfront({ logger, ...opts, path: `${home}/device/vif/${d}` });
       try {
         await nf.start();
         all.push(nf);

@@ -5,6 +5,9 @@
 //   arp
 //   nc -u <a.b.c.d> <port> [words...]   sends the words as one line in one datagram
 //   nc -u -l <port>                     prints each datagram that arrives, from then on
+//   nc -u -c <n> -s <bytes> <a.b.c.d> <port>   sends n datagrams of that payload size back to back (a load)
+//   nc -u -l -c <n> [-w <s>] <port>     counts datagrams until n came (or none for s seconds, default 5)
+//                                       and prints how many, their bytes and the time from first to last
 import {
   formatIpv4,
   formatPingEvent,
@@ -111,9 +114,110 @@ function ping(host: NetShellHost): NetCommand {
   };
 }
 
+/** Datagrams sent between yields of the load generator, so the tx ring drains and rx runs. */
+const LOAD_BURST = 16;
+
+/** `nc -u -c <n> -s <bytes> <host> <port>`: n datagrams of `bytes` zeros, as fast as the stack takes them. */
+async function ncLoad(host: NetShellHost, args: string[], print: Print): Promise<void> {
+  let count = 0;
+  let size = 0;
+  const rest: string[] = [];
+  try {
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] === '-c') count = number(args[++i], 'count');
+      else if (args[i] === '-s') size = number(args[++i], 'size');
+      else rest.push(args[i]);
+    }
+  } catch (e) {
+    return print(`nc: ${(e as Error).message}`);
+  }
+  const [dst, portText] = rest;
+  const port = Number(portText);
+  if (dst === undefined || !Number.isInteger(port) || port < 1 || port > 0xffff || count < 1)
+    return print('Usage: nc -u -c <count> -s <bytes> <host> <port>');
+  let target: number;
+  try {
+    target = parseIpv4(dst, 'nc destination');
+  } catch {
+    return print(`nc: getaddrinfo for host "${dst}" port ${portText}: Name or service not known`);
+  }
+  const s = routeTo(host, target);
+  if (!s) return print('nc: connect: Network is unreachable');
+  const sock = s.udpBind(0, () => undefined);
+  const payload = Buffer.alloc(size);
+  const started = performance.now();
+  try {
+    for (let i = 0; i < count; i++) {
+      sock.send(formatIpv4(target), port, payload);
+      if (i % LOAD_BURST === LOAD_BURST - 1) await new Promise((r) => setImmediate(r));
+    }
+  } catch (e) {
+    print(`nc: ${(e as Error).message}`);
+  } finally {
+    sock.close();
+  }
+  print(`sent ${count} datagrams, ${count * size} bytes in ${(performance.now() - started).toFixed(1)} ms`);
+}
+
+/** `nc -u -l -c <n> [-w <s>] <port>`: counts datagrams; prints the count, bytes and first-to-last time. */
+async function ncCount(host: NetShellHost, args: string[], print: Print): Promise<void> {
+  let count = 0;
+  let idleMs = 5000;
+  let portText: string | undefined;
+  try {
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] === '-c') count = number(args[++i], 'count');
+      else if (args[i] === '-w') idleMs = number(args[++i], 'timeout') * 1000;
+      else portText = args[i];
+    }
+  } catch (e) {
+    return print(`nc: ${(e as Error).message}`);
+  }
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 0xffff || count < 1)
+    return print('Usage: nc -u -l -c <count> [-w <seconds>] <port>');
+  const stacks = host.stacks();
+  if (stacks.length === 0) return print('nc: no network interface');
+  let n = 0;
+  let bytes = 0;
+  let first = 0;
+  let last = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  let idle: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(idle);
+    idle = setTimeout(done, idleMs);
+  };
+  const socks = [];
+  try {
+    for (const s of stacks)
+      socks.push(
+        s.udpBind(port, (d) => {
+          last = performance.now();
+          if (n === 0) first = last;
+          n++;
+          bytes += d.payload.length;
+          if (n >= count) done();
+          else arm();
+        }),
+      );
+  } catch (e) {
+    for (const k of socks) k.close();
+    return print(`nc: ${(e as Error).message}`);
+  }
+  arm();
+  await finished;
+  clearTimeout(idle);
+  for (const k of socks) k.close();
+  print(`received ${n} datagrams, ${bytes} bytes in ${(last - first).toFixed(1)} ms`);
+}
+
 function nc(host: NetShellHost): NetCommand {
   return (args, print, write) => {
     if (args[0] !== '-u') return print('nc: only UDP (-u) is supported');
+    if (args[1] === '-l' && args.includes('-c')) return ncCount(host, args.slice(2), print);
+    if (args[1] === '-c') return ncLoad(host, args.slice(1), print);
     if (args[1] === '-l') {
       const port = Number(args[2]);
       if (!Number.isInteger(port) || port < 1 || port > 0xffff) return print('Usage: nc -u -l <port>');
@@ -175,4 +279,6 @@ export const NET_SHELL_HELP: Array<[string, string]> = [
   ['arp', 'the ARP cache'],
   ['nc -u <addr> <port> [words]', 'sends a UDP line'],
   ['nc -u -l <port>', 'prints UDP datagrams arriving'],
+  ['nc -u -c N -s bytes <addr> <port>', 'sends N datagrams (a load)'],
+  ['nc -u -l -c N [-w s] <port>', 'counts datagrams arriving'],
 ];
