@@ -23,6 +23,11 @@ command -v diodcat >/dev/null || [ -x /usr/sbin/diodcat ] || need+=(diod)
 command -v lz4 >/dev/null || need+=(lz4)
 # Validates docker/compose.yaml in the ordinary test run (the Docker test proper is npm run test:docker).
 command -v docker-compose >/dev/null || need+=(docker-compose)
+# HVM guests: a real QEMU booting Debian's kernel with a busybox initramfs (tools/hvm/build-initramfs.sh).
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v busybox >/dev/null || [ -x /bin/busybox ] || need+=(busybox-static)
+command -v cpio >/dev/null || need+=(cpio)
+ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -19,6 +19,7 @@ import { GuestError } from './errors.js';
 import { GUEST_OPTIONS, type GuestOptions } from './guest-options.js';
 import type { GuestApi, GuestKernel, GuestShutdownReason } from './kernel.js';
 import { loadKernel } from './kernel-loader.js';
+import { HvmDomain } from './hvm/hvm-domain.js';
 import { GuestMemory } from './memory.js';
 import { resolveXsPath } from './xs-path.js';
 
@@ -104,6 +105,7 @@ export class GuestService implements OnApplicationBootstrap, OnApplicationShutdo
         if (!err) this.onInput(m);
       },
     });
+    if (this.opts.hvm) return this.bootHvm(this.opts.hvm);
     this.net = await this.startNetfronts();
     this.blk = await this.startBlkfront();
     this.kernel = await loadKernel(this.opts.kernel);
@@ -113,6 +115,25 @@ export class GuestService implements OnApplicationBootstrap, OnApplicationShutdo
     await xs.write(`${this.home}/control/feature-reboot`, '1');
     await xs.watch(`${this.home}/control/shutdown`, 'control/shutdown', () => this.onShutdownRequest());
     this.log.info({ kernel: this.opts.kernel, home: this.home }, 'guest booted');
+    this.watchForOrphaning();
+  }
+
+  /** An HVM domain: its kernel is QEMU, with no PV frontends and no PV control interface. */
+  private async bootHvm(opts: NonNullable<GuestOptions['hvm']>): Promise<void> {
+    const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) =>
+      this.log[level](fields ?? {}, msg);
+    const hvm = new HvmDomain({
+      xs: this.xs!,
+      hv: this.hv!,
+      domid: this.domid,
+      home: this.home,
+      stateDir: this.cfg.stateDir,
+      opts,
+      log,
+    });
+    this.kernel = hvm;
+    await hvm.start(this.api());
+    this.log.info({ home: this.home, accel: hvm.accel?.accel }, 'hvm guest booted');
     this.watchForOrphaning();
   }
 

@@ -4,6 +4,7 @@
 import type { XlCfg } from './cfg.js';
 import { parseDiskSpec, type DiskSpec } from './disk.js';
 import { errorAt, type XlCfgLocation } from './errors.js';
+import { HVM_KEYS, hvmConfig, type HvmConfig } from './hvm.js';
 import { parseP9Spec, type P9Spec } from './p9.js';
 import { parseXlCfg, type ParseXlCfgOptions } from './parser.js';
 import { parseUuid } from './uuid.js';
@@ -74,6 +75,8 @@ export interface DomainConfig {
   vtpms: VtpmSpec[];
   /** The device lists exactly as written. */
   raw: { disk: string[]; vif: string[]; p9: string[]; vtpm: string[] };
+  /** The device model's keys, for type "hvm" only (xl reads them only then). */
+  hvm?: HvmConfig;
 }
 
 export interface DomainConfigResult {
@@ -127,8 +130,9 @@ export function domainConfig(cfg: XlCfg): DomainConfigResult {
     return { source: s.source, line: s.node.line, column: s.node.column };
   };
 
+  const hvm = cfg.getString('type') === 'hvm' || (cfg.get('type') === undefined && cfg.getString('builder') === 'hvm');
   for (const set of cfg.settings.values()) {
-    if (DOMINION_KEYS.has(set.key)) continue;
+    if (DOMINION_KEYS.has(set.key) || (hvm && HVM_KEYS.has(set.key))) continue;
     const at = `${set.source}:${set.line}`;
     warnings.push(
       XL_CFG_KEYS.has(set.key)
@@ -251,6 +255,7 @@ export function domainConfig(cfg: XlCfg): DomainConfigResult {
     },
   };
   if (uuid !== undefined) config.uuid = uuid;
+  if (type === 'hvm') config.hvm = hvmConfig(cfg);
   for (const [k, v] of [
     ['kernel', str('kernel')],
     ['ramdisk', str('ramdisk')],

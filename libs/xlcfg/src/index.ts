@@ -4,6 +4,7 @@ export * from './cfg.js';
 export { parseXlCfg, COMMAND_LINE, type ParseXlCfgOptions } from './parser.js';
 export { PYTHON_HINT } from './lexer.js';
 export * from './domain.js';
+export * from './hvm.js';
 export * from './disk.js';
 // Device numbers belong to the vbd interface; re-exported so xlcfg's API is unchanged.
 export { devidToVdev, diskLetters, vdevToDevice, type VdevKind, type Vdev as VirtualDevice } from '@dominion/blkif';
