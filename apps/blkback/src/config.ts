@@ -6,6 +6,7 @@
 //   DOMINION_BLKBACK_NBD_PORT     TCP port of the NBD server on 127.0.0.1 (default 0 = ephemeral)
 //   DOMINION_BLKBACK_MAX_QUEUES   multi-queue-max-queues published to frontends (default: CPUs, at most 4)
 //   DOMINION_BLKBACK_MAX_RING_PAGE_ORDER  max-ring-page-order published (0..4, default 4 as Linux blkback)
+//   DOMINION_BLKBACK_ZFS_DOMAIN   name (or domid) of the ZFS domain serving `zvol:` targets (default zfs)
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { XENBUS_MAX_RING_GRANT_ORDER } from '@dominion/xenbus';
@@ -25,6 +26,8 @@ export interface BlkbackConfig {
   nbdSocketDir: string;
   maxQueues: number;
   maxRingPageOrder: number;
+  /** The ZFS domain's name or domid; unset means `zfs`. */
+  zfsDomain?: string;
 }
 
 const MAX_QUEUES_DEFAULT_CAP = 4;
@@ -55,6 +58,9 @@ export function blkbackConfigFromEnv(env: Env, stateDir: string, grpcListen?: st
       throw configError('DOMINION_BLKBACK_MAX_RING_PAGE_ORDER', order, `expected 0..${XENBUS_MAX_RING_GRANT_ORDER}`);
     maxRingPageOrder = Number(order);
   }
+  const zfsDomain = env.DOMINION_BLKBACK_ZFS_DOMAIN;
+  if (zfsDomain !== undefined && zfsDomain !== '' && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(zfsDomain))
+    throw configError('DOMINION_BLKBACK_ZFS_DOMAIN', zfsDomain, 'expected a domain name or domid');
   return {
     imageDir,
     allowDirs: allowDirs.map((d) => resolve(d)),
@@ -63,6 +69,7 @@ export function blkbackConfigFromEnv(env: Env, stateDir: string, grpcListen?: st
     nbdSocketDir: join(stateDir, 'nbd'),
     maxQueues,
     maxRingPageOrder,
+    ...(zfsDomain ? { zfsDomain } : {}),
   };
 }
 

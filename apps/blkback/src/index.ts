@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './config.js';
 export * from './target.js';
 export * from './target-claims.js';
+export * from './zfs-domain.js';
 export * from './block-nbd-export.js';
 export * from './nbd-servers.js';
 export * from './domain-checks.js';

@@ -1,8 +1,10 @@
 // The vbd backends of this driver domain: libs/xenbus's XenbusBackendDir over
 // /local/domain/<me>/backend/vbd, as Linux blkback's xenbus.c with the block hotplug script folded in:
 //   probe      resolve `params` (target.ts), claim the target (target-claims.ts), open it as a RawFileBackend
-//              (created sparse with `size` if missing), start its VbdServer and NBD export; publish
-//              vbdProbeKeys, grpc-endpoint, nbd-export, nbd-socket and hotplug-status=connected with InitWait.
+//              (created sparse with `size` if missing) or, for `zvol:<pool>/<vol>` (or /dev/zvol/…), as a
+//              ZvolBackend on the ZFS domain's block service (zfs-domain.ts); start its VbdServer and NBD
+//              export; publish vbdProbeKeys, grpc-endpoint, nbd-export, nbd-socket and
+//              hotplug-status=connected with InitWait.
 //              A failure is xenbus_dev_fatal: "<errno> <message>" in the error node, state Closing.
 //   connect    read the frontend's ring-ref(s), event-channel(s) and protocol (readRingTransport), publish
 //              vbdConnectKeys (sectors, info, sector-size, features) with Connected.
@@ -24,7 +26,8 @@ import {
 import { errnoOf, messageOf } from '@dominion/bus';
 import type { FileIO } from '@dominion/fsio';
 import type { RingAccept, RingService, RingStreamHello } from '@dominion/ringstream';
-import { RawFileBackend, VbdServer, vbdConnectKeys, vbdProbeKeys } from '@dominion/vbd';
+import { RawFileBackend, VbdServer, vbdConnectKeys, vbdProbeKeys, type BlockBackend } from '@dominion/vbd';
+import { ZvolBackend, parseZvolTarget } from '@dominion/zvol';
 import {
   XENBUS_KEYS,
   XenbusBackendDir,
@@ -44,6 +47,7 @@ import { BlkbackError } from './errors.js';
 import type { NbdEndpoint, NbdServers } from './nbd-servers.js';
 import { TargetClaims } from './target-claims.js';
 import { parseImageSize, resolveTarget } from './target.js';
+import { ZfsDomainLocator } from './zfs-domain.js';
 
 /** Keys Dominion adds (docs/device-keys.md). */
 export const DOMINION_VBD_KEYS = {
@@ -61,11 +65,12 @@ export interface VbdDevice {
   frontendDomid: DomId;
   devid: number;
   label: string;
+  /** The image's real path, or `zvol:<name>`: the key of its claim. */
   target: string;
   readOnly: boolean;
   cdrom: boolean;
   removable: boolean;
-  disk: RawFileBackend;
+  disk: BlockBackend;
   server: VbdServer;
   exportName: string;
   nbd: NbdEndpoint;
@@ -95,10 +100,13 @@ export class VbdBackends {
   readonly devices = new Map<string, VbdDevice>();
   readonly claims = new TargetClaims();
   private dir!: XenbusBackendDir<RingTransport>;
+  private readonly zfs: ZfsDomainLocator;
   /** Set by quiesce(): requests arriving from then on are left unanswered (re-issued after a restart). */
   private quiescing = false;
 
-  private constructor(private readonly opts: VbdBackendsOptions) {}
+  private constructor(private readonly opts: VbdBackendsOptions) {
+    this.zfs = new ZfsDomainLocator(opts.store, opts.cfg.zfsDomain);
+  }
 
   static async start(opts: VbdBackendsOptions): Promise<VbdBackends> {
     const b = new VbdBackends(opts);
@@ -197,21 +205,35 @@ export class VbdBackends {
     const removable = (await r.optString('removable')) === '1';
     const sizeText = await r.optString(DOMINION_VBD_KEYS.SIZE);
     // As blkback: read-only unless the mode has a 'w'; a cdrom is never written.
-    const readOnly = !mode.includes('w') || cdrom;
-    const target = resolveTarget(params, cfg, r.path('params'));
-    const size = sizeText === undefined ? undefined : parseImageSize(sizeText, r.path(DOMINION_VBD_KEYS.SIZE));
+    const volume = zvolOf(params, r.path('params'));
+    // A snapshot is never written (the ZFS domain opens it read-only anyway).
+    const readOnly = !mode.includes('w') || cdrom || (volume?.includes('@') ?? false);
+    const target = volume !== undefined ? `zvol:${volume}` : resolveTarget(params, cfg, r.path('params'));
+    const size =
+      sizeText === undefined || volume !== undefined
+        ? undefined
+        : parseImageSize(sizeText, r.path(DOMINION_VBD_KEYS.SIZE));
     this.claims.claim(target, { label, writable: !readOnly });
-    let disk: RawFileBackend | undefined;
+    let disk: BlockBackend | undefined;
     try {
-      const exists = await io.exists(target);
-      if (!exists && size === undefined)
-        throw new BlkbackError(
-          'EINVAL',
-          `${r.path('params')}: image ${target} does not exist and ${r.path('size')} is not set`,
-        );
-      if (!exists && readOnly)
-        throw new BlkbackError('EINVAL', `${r.path('params')}: read-only image ${target} does not exist`);
-      disk = await RawFileBackend.open({ io, path: target, size: exists ? undefined : size, readOnly, name: target });
+      if (volume !== undefined) {
+        disk = await ZvolBackend.open({
+          volume,
+          endpoint: () => this.zfs.endpoint(),
+          readOnly,
+          onDisconnect: (why) => this.opts.logger('warn', `${label}: ${target}: ${why}; dialing again`),
+        });
+      } else {
+        const exists = await io.exists(target);
+        if (!exists && size === undefined)
+          throw new BlkbackError(
+            'EINVAL',
+            `${r.path('params')}: image ${target} does not exist and ${r.path('size')} is not set`,
+          );
+        if (!exists && readOnly)
+          throw new BlkbackError('EINVAL', `${r.path('params')}: read-only image ${target} does not exist`);
+        disk = await RawFileBackend.open({ io, path: target, size: exists ? undefined : size, readOnly, name: target });
+      }
       const server = new VbdServer({
         backend: disk,
         frontendDomid: dev.frontendDomid,
@@ -230,7 +252,7 @@ export class VbdBackends {
         devid,
         label,
         target,
-        readOnly,
+        readOnly: readOnly || disk.readOnly,
         cdrom,
         removable,
         disk,
@@ -348,4 +370,19 @@ export class VbdBackends {
       errorResponse: (req) => blkifResponse(req, BLKIF_RSP.BLKIF_RSP_ERROR),
     };
   }
+}
+
+/**
+ * The zvol `params` names (`zvol:tank/vm1`, `/dev/zvol/tank/vm1@s1`, also behind libxl's `raw:`/`aio:`
+ * format prefix), or undefined for an image; EINVAL for a `zvol:` that names no volume.
+ */
+function zvolOf(params: string, key: string): string | undefined {
+  const bare = params.replace(/^(raw|aio):/, '');
+  const volume = parseZvolTarget(bare);
+  if (volume === undefined && (bare.startsWith('zvol:') || bare.startsWith('/dev/zvol/')))
+    throw new BlkbackError(
+      'EINVAL',
+      `${key}: ${JSON.stringify(params)} names no volume (zvol:<pool>/<volume>[@<snapshot>])`,
+    );
+  return volume;
 }

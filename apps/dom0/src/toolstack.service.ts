@@ -57,11 +57,12 @@ const guestMain = (): string => process.env.DOMINION_GUEST_MAIN || join(repoRoot
 
 /**
  * The driver-domain "kernels": the service a driver domain runs instead of apps/guest, each overridable by
- * its environment variable (DOMINION_BLKBACK_MAIN, DOMINION_NETBACK_MAIN).
+ * its environment variable (DOMINION_BLKBACK_MAIN, DOMINION_NETBACK_MAIN, DOMINION_ZFS_MAIN).
  */
 const DRIVER_KERNELS: Record<string, { app: string; env: string }> = {
   'builtin:blkback': { app: 'blkback', env: 'DOMINION_BLKBACK_MAIN' },
   'builtin:netback': { app: 'netback', env: 'DOMINION_NETBACK_MAIN' },
+  'builtin:zfs': { app: 'zfs', env: 'DOMINION_ZFS_MAIN' },
 };
 
 function domainMain(kernel: string): string {
@@ -434,6 +435,9 @@ export class ToolstackService implements OnApplicationBootstrap, OnModuleDestroy
     // Disk images outlive a blkback's domid: one directory for every instance (unless dom0's env names one).
     if (kernel === 'builtin:blkback' && !process.env.DOMINION_BLKBACK_IMAGE_DIR)
       env.DOMINION_BLKBACK_IMAGE_DIR = join(this.cfg.stateDir, 'images');
+    // Pools outlive a ZFS domain's domid too; DOMINION_ZFS_POOLS comes from dom0's own environment.
+    if (kernel === 'builtin:zfs' && !process.env.DOMINION_ZFS_DIR)
+      env.DOMINION_ZFS_DIR = join(this.cfg.stateDir, 'zfs');
     if (credentials) {
       const dir = join(this.cfg.stateDir, 'creds');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
