@@ -7,6 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { isDomId, type DomId } from '@dominion/abi';
 import { errnoOf, messageOf } from '@dominion/bus';
+import { grpcClientTransport, loadGrpcTls, type GrpcTls } from '@dominion/runtime';
 import { signRingChallenge, type RingBinding } from '@dominion/identity';
 import type { WireBackMessage, WireFrontMessage, WireResponseBatch } from '@dominion/proto';
 import { RingError, type FrontRing, type RequestBatch, type ResponseBatch } from '@dominion/ring';
@@ -45,6 +46,8 @@ export interface RingFrontStreamOptions<Req, Rsp> {
   /** Payload bytes above which a push of requests is split over several messages; default 4 MiB. */
   maxBatchBytes?: number;
   channelOptions?: grpc.ChannelOptions;
+  /** TLS to dial with; default from DOMINION_GRPC_TLS_* (off when unset), null = plaintext. */
+  tls?: GrpcTls | null;
   onState?(state: RingFrontStreamState, err: Error | undefined): void;
   log?: RingStreamLog;
 }
@@ -71,6 +74,7 @@ export class RingFrontStream<Req, Rsp> {
   private retryTimer: NodeJS.Timeout | undefined;
   private waiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
   private readonly maxBatchBytes: number;
+  private readonly transport: ReturnType<typeof grpcClientTransport>;
   /** Streams that reached Connected. */
   connects = 0;
   /** Why the last stream ended or was refused. */
@@ -84,6 +88,8 @@ export class RingFrontStream<Req, Rsp> {
     this.queue = opts.queue ?? 0;
     this.backoff = this.initialBackoff();
     this.maxBatchBytes = opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+    // Fixed for the stream's life: a redial never falls back to plaintext.
+    this.transport = grpcClientTransport((opts.tls === undefined ? loadGrpcTls() : opts.tls) ?? undefined);
   }
 
   get state(): RingFrontStreamState {
@@ -162,10 +168,10 @@ export class RingFrontStream<Req, Rsp> {
     if (this._state !== 'connecting') return;
     if (this.client?.endpoint !== target.endpoint) {
       this.client?.client.close();
-      const options = { ...RING_CHANNEL_OPTIONS, ...this.opts.channelOptions };
+      const options = { ...RING_CHANNEL_OPTIONS, ...this.transport.options, ...this.opts.channelOptions };
       this.client = {
         endpoint: target.endpoint,
-        client: new grpc.Client(target.endpoint, grpc.credentials.createInsecure(), options),
+        client: new grpc.Client(target.endpoint, this.transport.credentials, options),
       };
     }
     const m = ringMethod();

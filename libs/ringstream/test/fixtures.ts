@@ -19,6 +19,7 @@ import {
 import { seedText, signRingChallenge } from '@dominion/identity';
 import type { WireBackMessage, WireFrontMessage } from '@dominion/proto';
 import { FrontRing, GrantTable, type BackRequest, type GrantCopy } from '@dominion/ring';
+import type { GrpcTls } from '@dominion/runtime';
 import { waitFor } from '@dominion/testing';
 import {
   RING_CHANNEL_OPTIONS,
@@ -100,15 +101,19 @@ export class Backend {
   svc!: RingService;
   port = 0;
 
-  async listen(port = 0, opts: { handshakeTimeoutMs?: number; maxBatchBytes?: number } = {}): Promise<this> {
+  async listen(
+    port = 0,
+    opts: { handshakeTimeoutMs?: number; maxBatchBytes?: number; credentials?: grpc.ServerCredentials } = {},
+  ): Promise<this> {
+    const { credentials, ...ringOpts } = opts;
     this.server = new grpc.Server(RING_CHANNEL_OPTIONS);
     this.svc = addRingService(this.server, {
       backend: BACKEND,
       keyOf: (d) => this.keys.get(d),
       authorize: (h) => this.authorize(h),
-      ...opts,
+      ...ringOpts,
     });
-    this.port = await bindRetrying(this.server, port);
+    this.port = await bindRetrying(this.server, port, credentials);
     return this;
   }
 
@@ -173,13 +178,15 @@ export class Backend {
 }
 
 /** Binds 127.0.0.1:port; a port just freed by a killed server may take a moment to come back. */
-export async function bindRetrying(server: grpc.Server, port: number): Promise<number> {
+export async function bindRetrying(
+  server: grpc.Server,
+  port: number,
+  credentials = grpc.ServerCredentials.createInsecure(),
+): Promise<number> {
   for (let i = 0; ; i++) {
     try {
       return await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-          err ? reject(err) : resolve(p),
-        ),
+        server.bindAsync(`127.0.0.1:${port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
       );
     } catch (e) {
       if (i >= 50) throw e;
@@ -204,6 +211,8 @@ export class Front {
       grants?: GrantTable;
       claim?: DomId;
       maxBatchBytes?: number;
+      /** Default plaintext, whatever DOMINION_GRPC_TLS_* says; undefined = from the environment. */
+      tls?: GrpcTls | null;
     } = {},
   ) {
     if (opts.grants) this.grants = opts.grants;
@@ -225,6 +234,7 @@ export class Front {
       target,
       retry: { initialMs: 20, maxMs: 200 },
       maxBatchBytes: opts.maxBatchBytes,
+      tls: 'tls' in opts ? opts.tls : null,
     });
   }
 

@@ -3,11 +3,14 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { BusError, errnoOf, errnoOfGrpcStatus, grpcStatusOf, messageOf } from '@dominion/bus';
+import { grpcServerCredentials, loadGrpcTls, type GrpcTls } from './grpc-tls.js';
 
 export interface GrpcHost {
   server: grpc.Server;
   port: number;
   address: string;
+  /** Whether the server serves TLS (DOMINION_GRPC_TLS_*). */
+  tls: boolean;
   close(): Promise<void>;
 }
 
@@ -23,12 +26,17 @@ export function loadProto(protoPath: string, includeDirs: string[] = []): grpc.G
   return grpc.loadPackageDefinition(def);
 }
 
-/** Binds a server with the given services on `listen` (host:port; port 0 = any free port). */
+/**
+ * Binds a server with the given services on `listen` (host:port; port 0 = any free port). TLS comes from
+ * DOMINION_GRPC_TLS_* unless `tls` is given (null = plaintext); a half-made setting throws before binding.
+ */
 export async function startGrpcServer(
   listen: string,
   services: Array<{ service: grpc.ServiceDefinition; impl: grpc.UntypedServiceImplementation }>,
   options: grpc.ChannelOptions = {},
+  tls: GrpcTls | null = loadGrpcTls() ?? null,
 ): Promise<GrpcHost> {
+  const credentials = grpcServerCredentials(tls ?? undefined);
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 64 << 20,
     'grpc.max_send_message_length': 64 << 20,
@@ -36,13 +44,14 @@ export async function startGrpcServer(
   });
   for (const s of services) server.addService(s.service, s.impl);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
   const host = listen.slice(0, listen.lastIndexOf(':'));
   return {
     server,
     port,
     address: `${host}:${port}`,
+    tls: tls !== null,
     close: () =>
       new Promise<void>((resolve) => {
         server.tryShutdown(() => resolve());

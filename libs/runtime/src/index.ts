@@ -3,6 +3,7 @@ export * from './logger.js';
 export * from './nats.js';
 export * from './health.js';
 export * from './grpc.js';
+export * from './grpc-tls.js';
 export * from './tokens.js';
 export * from './runtime.module.js';
 export * from './bootstrap.js';

@@ -4,6 +4,7 @@
 // every request still unanswered, so its callers see a stall, not an error. Re-issuing is safe: reads, writes
 // at fixed offsets, discards and flushes are all idempotent.
 import * as grpc from '@grpc/grpc-js';
+import { grpcClientTransport, loadGrpcTls, type GrpcTls } from '@dominion/runtime';
 import type { BlockBackend, BlockSectorSize } from '@dominion/vbd';
 import { checkRange } from '@dominion/vbd';
 import {
@@ -28,6 +29,8 @@ export interface ZvolBackendOptions {
   reconnectDelayMs?: number;
   /** Each broken stream, with why (logging). */
   onDisconnect?: (why: string) => void;
+  /** TLS to dial with; default from DOMINION_GRPC_TLS_* (off when unset), null = plaintext. */
+  tls?: GrpcTls | null;
 }
 
 interface Pending {
@@ -54,10 +57,13 @@ export class ZvolBackend implements BlockBackend {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private reconnects = 0;
+  private readonly transport: ReturnType<typeof grpcClientTransport>;
 
   private constructor(private readonly opts: ZvolBackendOptions) {
     this.name = `zvol:${opts.volume}`;
     this.sectorSize = opts.sectorSize ?? 512;
+    // Fixed for the backend's life: a redial never falls back to plaintext.
+    this.transport = grpcClientTransport((opts.tls === undefined ? loadGrpcTls() : opts.tls) ?? undefined);
   }
 
   /** Dials the block service and opens the volume (ENOENT if it does not exist, ECONNREFUSED if unreachable). */
@@ -173,7 +179,8 @@ export class ZvolBackend implements BlockBackend {
     if (!this.client || this.clientAddress !== address) {
       this.client?.close();
       const Ctor = blockService();
-      this.client = new Ctor(address, grpc.credentials.createInsecure(), {
+      this.client = new Ctor(address, this.transport.credentials, {
+        ...this.transport.options,
         'grpc.max_receive_message_length': 64 << 20,
         'grpc.max_send_message_length': 64 << 20,
         // A restarted ZFS domain is back within a second or so: do not let the channel back off for longer.
