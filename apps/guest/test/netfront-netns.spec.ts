@@ -42,7 +42,7 @@ describe('a network namespace on xenbr0 and a PV guest', () => {
 
   beforeAll(async () => {
     w = await NetWorld.start();
-    await w.startNetback({ uplinks: `xenbr0:tap:${tap}` });
+    await w.startNetback({ uplinks: `xenbr0:tap:${tap},down` });
     g = await w.guest('g', ['mac=00:16:3e:00:05:02,bridge=xenbr0,ip=10.0.5.2']);
     await g.nics[0].whenConnected();
     expect((await sh(['ip', 'netns', 'add', ns])).code).toBe(0);

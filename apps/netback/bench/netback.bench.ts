@@ -195,7 +195,7 @@ describe('netback: guest to guest through the net driver domain, beside the bare
         DOMINION_NATS_PORT: '0',
         DOMINION_LOG_LEVEL: 'warn',
         // dom0 hands its environment to the driver domains it launches: netback's TAP uplink on xenbr0
-        ...(noNetns ? {} : { DOMINION_NETBACK_UPLINKS: `xenbr0:tap:${tap}` }),
+        ...(noNetns ? {} : { DOMINION_NETBACK_UPLINKS: `xenbr0:tap:${tap},down` }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

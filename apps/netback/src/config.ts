@@ -4,7 +4,8 @@
 //                                  <bridge>:dgram:<host>:<port>[,option...]  a UDP socket bound there
 //                                  <bridge>:tap:<ifname>[,option...]         a TAP via a supervised socat
 //                                with options remote=<host>:<port> (dgram only: the fixed peer), name=<port>,
-//                                mac=<mac>, ip=<a.b.c.d> (repeatable), vlan=<xl vlan spec>, rate=<xl rate>
+//                                mac=<mac>, ip=<a.b.c.d> (repeatable), vlan=<xl vlan spec>, rate=<xl rate>,
+//                                down (tap only: socat leaves the TAP down, for one to be moved into a netns)
 //   DOMINION_NETBACK_MAX_QUEUES  multi-queue-max-queues published to frontends (default: CPUs, at most 8)
 //   DOMINION_NETBACK_SOCAT       socat's path (default: socat on PATH)
 import { availableParallelism } from 'node:os';
@@ -18,7 +19,7 @@ type Env = Record<string, string | undefined>;
 
 export type UplinkSpec =
   | { kind: 'dgram'; bridge: string; name: string; bind: UdpEndpoint; remote?: UdpEndpoint; port: PortOptions }
-  | { kind: 'tap'; bridge: string; name: string; tap: string; port: PortOptions };
+  | { kind: 'tap'; bridge: string; name: string; tap: string; port: PortOptions; linkUp: boolean };
 
 export type PortOptions = Omit<PortConfig, 'name' | 'owner'>;
 
@@ -74,6 +75,7 @@ export function parseUplink(entry: string, index: number, bridges: readonly stri
   const ips: string[] = [];
   let name: string | undefined;
   let remote: UdpEndpoint | undefined;
+  let linkUp = true;
   for (const opt of opts) {
     const eq = opt.indexOf('=');
     const [k, v] = eq < 0 ? [opt, ''] : [opt.slice(0, eq), opt.slice(eq + 1)];
@@ -98,6 +100,10 @@ export function parseUplink(entry: string, index: number, bridges: readonly stri
         case 'rate':
           port.rate = parseVifRate(v);
           break;
+        case 'down':
+          if (kind !== 'tap' || v !== '') throw new Error('down is a bare option of tap uplinks');
+          linkUp = false;
+          break;
         case 'remote':
           if (kind !== 'dgram') throw new Error('remote= is for dgram uplinks');
           remote = endpoint(v, 'remote');
@@ -112,7 +118,7 @@ export function parseUplink(entry: string, index: number, bridges: readonly stri
   if (ips.length > 0) port.ips = ips;
   if (kind === 'tap') {
     if (!IFNAME.test(target)) throw fail(`TAP name ${JSON.stringify(target)} is not 1..15 of [A-Za-z0-9_.-]`);
-    return { kind: 'tap', bridge, name: name ?? target, tap: target, port };
+    return { kind: 'tap', bridge, name: name ?? target, tap: target, port, linkUp };
   }
   let bind: UdpEndpoint;
   try {

@@ -21,6 +21,12 @@ export interface TapUplinkOptions {
   port?: Omit<PortConfig, 'name' | 'owner'>;
   /** socat's path; default `socat` on PATH. */
   socat?: string;
+  /**
+   * socat brings the TAP up (iff-up; default true). False for a TAP that will be moved into a network
+   * namespace and brought up there: an up TAP in the host namespace carries the host's own IPv6 chatter onto
+   * the bridge, and socat dies (EIO) writing a flooded frame into a TAP that the move has just taken down.
+   */
+  linkUp?: boolean;
   /** How long socat has to bring the TAP up before it counts as failed (default 5 s). */
   readyMs?: number;
   backoff?: { initialMs?: number; maxMs?: number; stableMs?: number };
@@ -54,7 +60,7 @@ export class TapUplink {
         return {
           file: socat,
           args: [
-            `TUN,tun-type=tap,iff-no-pi,tun-name=${opts.tap},iff-up`,
+            `TUN,tun-type=tap,iff-no-pi,tun-name=${opts.tap}${opts.linkUp === false ? '' : ',iff-up'}`,
             `UDP-DATAGRAM:${LOOPBACK}:${this.dgram.local.port},bind=${LOOPBACK}:${its}`,
           ],
         };

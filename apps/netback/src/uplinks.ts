@@ -49,6 +49,7 @@ export class Uplinks {
               tap: spec.tap,
               name: spec.name,
               port: spec.port,
+              linkUp: spec.linkUp,
               socat: this.opts.socat,
               logger: this.opts.logger,
             }),

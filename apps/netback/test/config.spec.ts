@@ -55,6 +55,7 @@ describe('netbackConfigFromEnv', () => {
           bridge: 'xenbr0',
           name: 'dtap0',
           tap: 'dtap0',
+          linkUp: true,
           port: {
             ips: ['10.0.0.1', '10.0.0.2'],
             mac: '00:16:3e:00:00:01',
@@ -97,6 +98,15 @@ describe('netbackConfigFromEnv', () => {
       `${U}="xenbr0:tap:t0,ip=10.0.0.256": ip: "10.0.0.256" is not an IPv4 address`,
     );
     fails({ [U]: 'xenbr0:tap:t0,colour=red' }, `${U}="xenbr0:tap:t0,colour=red": unknown option "colour"`);
+    fails(
+      { [U]: 'xenbr0:dgram:127.0.0.1:4000,down' },
+      `${U}="xenbr0:dgram:127.0.0.1:4000,down": down is a bare option of tap uplinks`,
+    );
+    // beside the refusals: a tap uplink left down for a network namespace
+    expect(netbackConfigFromEnv({ [U]: 'xenbr0:tap:t0,down' }).uplinks[0]).toMatchObject({
+      kind: 'tap',
+      linkUp: false,
+    });
     fails({ [U]: 'xenbr0:tap:t0 xenbr0:tap:t0' }, `${U}="xenbr0:tap:t0 xenbr0:tap:t0": port xenbr0/t0 is named twice`);
     fails({ DOMINION_NETBACK_MAX_QUEUES: '0' }, 'DOMINION_NETBACK_MAX_QUEUES="0": expected 1..999');
   });

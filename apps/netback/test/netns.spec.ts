@@ -29,7 +29,7 @@ if (unavailable) {
 
     beforeAll(async () => {
       const open = async (tap: string, bridge: string, ips?: string[]) => {
-        const u = await TapUplink.open({ bridge: bridges.get(bridge), tap, port: { ips } });
+        const u = await TapUplink.open({ bridge: bridges.get(bridge), tap, port: { ips }, linkUp: false });
         uplinks.push(u);
         await u.whenUp();
         return u;
