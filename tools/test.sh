@@ -7,6 +7,8 @@ export NX_DAEMON=false NX_NO_CLOUD=true
 log=$(mktemp)
 npx nx run-many -t typecheck lint --outputStyle=static 2>&1 | tee "$log"; rc_static=${PIPESTATUS[0]}
 bash tools/docker/validate.sh || rc_static=1
+# A short run of every fuzz target (tools/fuzz; the long run is `npm run fuzz -- --time 600`).
+bash tools/fuzz/smoke.sh || rc_static=1
 npx prettier --check . >/dev/null 2>&1 || { echo "prettier: files are not formatted (npx prettier --write .)"; npx prettier --list-different .; rc_static=1; }
 # Tests run one project at a time: several suites start nats-server and services, and 2 cores are few.
 npx nx run-many -t test --outputStyle=static --parallel=1 2>&1 | tee -a "$log"; rc_test=${PIPESTATUS[0]}
