@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { grpcServerCredentials, loadGrpcTls } from '@dominion/runtime';
 import { tempDir, waitFor } from '@dominion/testing';
 import { Backend, Front, domain, pattern, target, vbdDevice, type Domain } from './fixtures.js';
-import { makeTestPki, type TestPki } from './tls-certs.js';
+import { makeTestPki, type TestPki } from '@dominion/testing';
 
 const dom5: Domain = domain(5);
 const tmp = tempDir('dominion-ring-tls-');

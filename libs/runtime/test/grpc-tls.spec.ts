@@ -13,7 +13,7 @@ import {
   startGrpcServer,
   type GrpcHost,
 } from '../src/index.js';
-import { makeTestPki, type TestPki } from './tls-certs.js';
+import { makeTestPki, type TestPki } from '@dominion/testing';
 
 const proto = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'echo.proto');
 const Echo = (loadProto(proto) as any).dominion.test.Echo;

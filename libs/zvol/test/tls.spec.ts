@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { loadGrpcTls, startGrpcServer, type GrpcHost } from '@dominion/runtime';
 import { tempDir } from '@dominion/testing';
 import { blockService, ZvolBackend, type WireBlockRequest, type WireBlockResponse } from '../src/index.js';
-import { makeTestPki, type TestPki } from './tls-certs.js';
+import { makeTestPki, type TestPki } from '@dominion/testing';
 
 const tmp = tempDir('dominion-zvol-tls-');
 let pki: TestPki;
