@@ -3,7 +3,7 @@
 // device of a driver domain that came back under a new domid. The layout is @dominion/toolstack's; this
 // reads and writes XenStore and keeps the frontend domain's record of its devices up to date.
 import { randomBytes } from 'node:crypto';
-import { XenbusState, type XenbusStateValue } from '@dominion/abi';
+import { XEN_ERRNO, XenbusState, type XenErrno, type XenbusStateValue } from '@dominion/abi';
 import { BusError } from '@dominion/bus';
 import type { HypervisorClient } from '@dominion/hypervisor';
 import type { Logger } from '@dominion/runtime';
@@ -35,6 +35,8 @@ export interface DeviceOwner {
 }
 
 const POLL_MS = 50;
+/** How long an attach waits for the backend to take the device (InitWait) or refuse it (its error node). */
+const ATTACH_ANSWER_MS = 5000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** libxl writes `protocol` for PV guests (Dominion's are x86_64). */
@@ -104,6 +106,14 @@ export class DeviceManager {
     if (d.kind === 'vif' && o.devices.some((x) => x.kind === 'vif' && x.vif.mac === d.vif.mac))
       throw new BusError('EEXIST', `domain ${o.domid} (${o.name}) already has a vif with mac ${d.vif.mac}`);
     await this.xs().transaction(this.creationOps({ ...o, devices: [d] }));
+    // As libxl waits for the backend's hotplug: a refused device (target held elsewhere, duplicate MAC, bad
+    // path) fails the attach and leaves nothing, instead of a device stuck Closed in block-list.
+    const refusal = await this.backendRefusal(deviceDirs(o.domid, d).paths.backend);
+    if (refusal !== undefined) {
+      const { paths } = deviceDirs(o.domid, d);
+      await this.xs().transaction([paths.frontend, paths.backend, paths.libxl].map((path) => ({ op: 'rm', path })));
+      throw new BusError(refusal.kind, `domain ${o.domid}: ${deviceLabel(d)} refused by ${d.backend}: ${refusal.why}`);
+    }
     o.devices.push(d);
     this.save(o);
     this.log.info({ domid: o.domid }, `toolstack: ${deviceLabel(d)} of domain ${o.domid} served by ${d.backend}`);
@@ -150,6 +160,31 @@ export class DeviceManager {
     o.devices.splice(o.devices.indexOf(d), 1);
     this.save(o);
     this.log.info({ domid: o.domid }, `toolstack: ${deviceLabel(d)} of domain ${o.domid} removed`);
+  }
+
+  /**
+   * The backend's answer to a new device: undefined once it is at InitWait or beyond (or silent for
+   * ATTACH_ANSWER_MS: a driver domain that is down picks the device up when it is back), or its refusal from
+   * the xenbus error node (`<errno> <message>`) when it set hotplug-status=error or went Closing.
+   */
+  private async backendRefusal(backend: string): Promise<{ kind: XenErrno; why: string } | undefined> {
+    const xs = this.xs();
+    const end = Date.now() + ATTACH_ANSWER_MS;
+    for (;;) {
+      const state = Number((await xs.read(`${backend}/state`)) ?? NaN);
+      const hotplug = await xs.read(`${backend}/hotplug-status`);
+      if (hotplug === 'error' || state >= XenbusState.XenbusStateClosing) {
+        const m = /^(\d+) (.*)$/s.exec((await xs.read(errorNodeOf(backend))) ?? '');
+        const kind = m ? (Object.entries(XEN_ERRNO).find(([, n]) => n === Number(m[1]))?.[0] as XenErrno) : undefined;
+        return { kind: kind ?? 'EIO', why: m ? m[2] : `backend ${backend} went to state ${state}` };
+      }
+      if (state >= XenbusState.XenbusStateInitWait && state < XenbusState.XenbusStateClosing) return undefined;
+      if (Date.now() > end) {
+        this.log.warn({}, `toolstack: backend ${backend} has not answered within ${ATTACH_ANSWER_MS / 1000} s`);
+        return undefined;
+      }
+      await sleep(POLL_MS);
+    }
   }
 
   private async frontendKeys(dir: string, keys: readonly string[]): Promise<Record<string, string | undefined>> {
@@ -231,4 +266,10 @@ export class DeviceManager {
     for (const o of new Set(changes.map((c) => c.o))) this.save(o);
     return changes.length;
   }
+}
+
+/** Where xenbus_dev_error() leaves a backend's error: /local/domain/<be>/error/backend/<type>/<fe>/<devid>/error. */
+function errorNodeOf(backend: string): string {
+  const m = /^(\/local\/domain\/[0-9]+)\/(.+)$/.exec(backend);
+  return m ? `${m[1]}/error/${m[2]}/error` : `${backend}/error`;
 }

@@ -267,6 +267,18 @@ describe('the block path through xl, the guest console and the NBD export (end t
 
     expect(await xl('block-detach', 'io', 'xvdc')).toEqual({ code: 0, stdout: '', stderr: '' });
     expect((await xl('block-list', 'io')).stdout).toMatch(new RegExp(`^${header}${row(XVDA)}${row(XVDB)}$`));
+
+    // An image already open for writing (xvda's) is refused by blkback: the attach fails with blkback's reason
+    // and leaves nothing; beside it, a fresh image attaches.
+    const held = await xl('block-attach', 'io', 'format=raw, vdev=xvdd, access=rw, backend=blkback, target=io.img');
+    expect(held.code).toBe(1);
+    expect(held.stderr).toMatch(/xvdd|51760/);
+    expect(held.stderr).toMatch(/already open for writing/);
+    expect((await xl('block-list', 'io')).stdout).toMatch(new RegExp(`^${header}${row(XVDA)}${row(XVDB)}$`));
+    expect(
+      await xl('block-attach', 'io', 'format=raw, vdev=xvdd, access=rw, backend=blkback, size=1M, target=io-d.img'),
+    ).toMatchObject({ code: 0 });
+    expect(await xl('block-detach', 'io', 'xvdd')).toMatchObject({ code: 0 });
     expect(await con.run('lsblk')).not.toMatch(/xvdc/);
     expect(await con.run('sha256sum /dev/xvdc')).toBe('sha256sum: /dev/xvdc: No such file or directory\n');
     // the image stays, and the other disks still work
