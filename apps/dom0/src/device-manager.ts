@@ -23,6 +23,7 @@ import {
   type ToolstackDevice,
   type XsOp,
 } from '@dominion/toolstack';
+import { errorPath } from '@dominion/xenbus';
 import { randomXenMac, type DiskSpec, type DomainConfig, type VifSpec } from '@dominion/xlcfg';
 import type { Dom0Xs } from './dom0-xs.js';
 
@@ -174,7 +175,7 @@ export class DeviceManager {
       const state = Number((await xs.read(`${backend}/state`)) ?? NaN);
       const hotplug = await xs.read(`${backend}/hotplug-status`);
       if (hotplug === 'error' || state >= XenbusState.XenbusStateClosing) {
-        const m = /^(\d+) (.*)$/s.exec((await xs.read(errorNodeOf(backend))) ?? '');
+        const m = /^(\d+) (.*)$/s.exec((await xs.read(errorPath(backend))) ?? '');
         const kind = m ? (Object.entries(XEN_ERRNO).find(([, n]) => n === Number(m[1]))?.[0] as XenErrno) : undefined;
         return { kind: kind ?? 'EIO', why: m ? m[2] : `backend ${backend} went to state ${state}` };
       }
@@ -266,10 +267,4 @@ export class DeviceManager {
     for (const o of new Set(changes.map((c) => c.o))) this.save(o);
     return changes.length;
   }
-}
-
-/** Where xenbus_dev_error() leaves a backend's error: /local/domain/<be>/error/backend/<type>/<fe>/<devid>/error. */
-function errorNodeOf(backend: string): string {
-  const m = /^(\/local\/domain\/[0-9]+)\/(.+)$/.exec(backend);
-  return m ? `${m[1]}/error/${m[2]}/error` : `${backend}/error`;
 }
